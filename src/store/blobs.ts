@@ -1,0 +1,186 @@
+/**
+ * The content store: blobs addressed by sha256 under `blobs/sha256/<hex>`
+ * (the OCI image-layout place). Writes go to `ingest/` while being hashed,
+ * are fsynced, verified against the expected digest and size, and only then
+ * renamed into place, so a blob path either does not exist or holds exactly
+ * the bytes its name promises.
+ */
+import { open, rename, unlink, stat, mkdir, readFile, appendFile, readdir } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { SlipwayError, isErrno } from '../errors.js';
+import { digestHex, newHasher, type Digest } from '../oci/digest.js';
+
+/** What a blob must turn out to be. */
+export interface Expected {
+  digest?: Digest;
+  size?: number;
+}
+
+/** A blob written to ingest and verified, not yet visible in the store. */
+export interface StagedBlob {
+  digest: Digest;
+  size: number;
+  /** The ingest file; undefined when the blob already existed. */
+  tmpPath: string | undefined;
+}
+
+/** Options of BlobStore.stage. */
+export interface StageOptions {
+  expected?: Expected;
+  /** Named in error messages (e.g. 'layer blobs/sha256/ab12...' or 'manifest.json'). */
+  what?: string;
+  /** Called with each chunk as it is hashed (e.g. to scan a layer in the same pass). */
+  onChunk?: (chunk: Buffer) => void;
+}
+
+/** The blob directory of a store, with ingest and leases. */
+export class BlobStore {
+  readonly dir: string;
+  private readonly ingestDir: string;
+  private readonly leaseFile: string;
+  private leaseReady = false;
+
+  /** `root` is the store root; blobs live in `<root>/blobs/sha256`. */
+  constructor(readonly root: string) {
+    this.dir = join(root, 'blobs', 'sha256');
+    this.ingestDir = join(root, 'ingest');
+    this.leaseFile = join(root, 'leases', `${process.pid}-${randomBytes(6).toString('hex')}`);
+  }
+
+  /** The path of a blob (whether or not it exists). */
+  path(digest: Digest): string {
+    return join(this.dir, digestHex(digest));
+  }
+
+  /** The size of a blob, or undefined when it is absent. */
+  async size(digest: Digest): Promise<number | undefined> {
+    try {
+      return (await stat(this.path(digest))).size;
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return undefined;
+      throw err;
+    }
+  }
+
+  /** A stream of a blob's bytes; NOT_FOUND when absent. */
+  open(digest: Digest): Readable {
+    const s = createReadStream(this.path(digest), { highWaterMark: 1 << 20 });
+    s.on('error', () => undefined);
+    return s;
+  }
+
+  /** Reads a small blob whole (JSON documents); refuses blobs over `maxBytes`. */
+  async read(digest: Digest, maxBytes = 8 << 20): Promise<Buffer> {
+    let buf: Buffer;
+    try {
+      const st = await stat(this.path(digest));
+      if (st.size > maxBytes) throw new SlipwayError('INVALID_ARGUMENT', `blob ${digest} is ${st.size} bytes, over the ${maxBytes}-byte limit for a document`);
+      buf = await readFile(this.path(digest));
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) throw new SlipwayError('NOT_FOUND', `content ${digest} is missing from the store`, { cause: err });
+      throw err;
+    }
+    return buf;
+  }
+
+  /** Reads and parses a JSON blob. */
+  async readJson<T>(digest: Digest): Promise<T> {
+    return JSON.parse((await this.read(digest)).toString('utf8')) as T;
+  }
+
+  /**
+   * Records in this process's lease that `digest` is in use by an operation
+   * that has not committed its references yet; garbage collection keeps it.
+   */
+  async protect(digest: Digest): Promise<void> {
+    if (!this.leaseReady) {
+      await mkdir(join(this.root, 'leases'), { recursive: true });
+      this.leaseReady = true;
+    }
+    await appendFile(this.leaseFile, `${digest}\n`);
+  }
+
+  /** Removes this process's lease (call when the operation has committed or failed). */
+  async releaseLease(): Promise<void> {
+    if (this.leaseReady) await unlink(this.leaseFile).catch(() => undefined);
+    this.leaseReady = false;
+  }
+
+  /** Hashes `input` into an ingest file and verifies it; the blob is not visible yet. */
+  async stage(input: AsyncIterable<Buffer> | Buffer, options: StageOptions = {}): Promise<StagedBlob> {
+    await mkdir(this.ingestDir, { recursive: true });
+    const tmpPath = join(this.ingestDir, `${process.pid}-${randomBytes(8).toString('hex')}`);
+    const fh = await open(tmpPath, 'wx', 0o644);
+    const hasher = newHasher();
+    let size = 0;
+    try {
+      const chunks: AsyncIterable<Buffer> | Buffer[] = Buffer.isBuffer(input) ? [input] : input;
+      for await (const chunk of chunks) {
+        hasher.update(chunk);
+        options.onChunk?.(chunk);
+        size += chunk.length;
+        await fh.write(chunk);
+      }
+      await fh.sync();
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      await unlink(tmpPath).catch(() => undefined);
+      throw err;
+    }
+    await fh.close();
+    const digest: Digest = `sha256:${hasher.digest('hex')}`;
+    const staged: StagedBlob = { digest, size, tmpPath };
+    try {
+      verify(staged, options);
+      await this.protect(digest);
+    } catch (err) {
+      await this.discard(staged);
+      throw err;
+    }
+    return staged;
+  }
+
+  /** Makes a staged blob visible under its digest (an existing blob is success). */
+  async commit(staged: StagedBlob): Promise<void> {
+    if (staged.tmpPath === undefined) return;
+    await mkdir(this.dir, { recursive: true });
+    await rename(staged.tmpPath, this.path(staged.digest));
+    staged.tmpPath = undefined;
+  }
+
+  /** Deletes a staged blob's ingest file. */
+  async discard(staged: StagedBlob): Promise<void> {
+    if (staged.tmpPath !== undefined) await unlink(staged.tmpPath).catch(() => undefined);
+    staged.tmpPath = undefined;
+  }
+
+  /** Stages and commits in one step; returns the digest and size. */
+  async write(input: AsyncIterable<Buffer> | Buffer, options: StageOptions = {}): Promise<{ digest: Digest; size: number }> {
+    const staged = await this.stage(input, options);
+    await this.commit(staged);
+    return { digest: staged.digest, size: staged.size };
+  }
+
+  /** Lists the digests of all blobs in the store. */
+  async list(): Promise<Digest[]> {
+    const names = await readdir(this.dir).catch((err: unknown) => {
+      if (isErrno(err, 'ENOENT')) return [] as string[];
+      throw err;
+    });
+    return names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}` as Digest);
+  }
+}
+
+function verify(staged: StagedBlob, options: StageOptions): void {
+  const exp = options.expected;
+  const what = options.what ?? 'blob';
+  if (exp?.size !== undefined && exp.size !== staged.size) {
+    throw new SlipwayError('DIGEST_MISMATCH', `${what}: size ${staged.size} does not match the expected ${exp.size} (truncated or corrupt content)`);
+  }
+  if (exp?.digest !== undefined && exp.digest !== staged.digest) {
+    throw new SlipwayError('DIGEST_MISMATCH', `${what}: digest ${staged.digest} does not match the expected ${exp.digest}`);
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The local image store: an OCI image layout on disk (blobs + index.json)
+ * with Docker's image semantics on top (IDs, tags, dangling images).
+ */
+import { SlipwayError } from '../errors.js';
+import { digestOf, type Digest } from '../oci/digest.js';
+import { MediaType } from '../oci/media-types.js';
+import type { Descriptor, ImageConfig, Manifest } from '../oci/types.js';
+import { BlobStore } from './blobs.js';
+import { collectGarbage, type GcResult } from './gc.js';
+import { readRefs, updateRefs } from './refs.js';
+import { addImage, removeImage, removeName, toRecords, type ImageRecord, type Orphans } from './records.js';
+
+/** An image to add: its manifest and config documents (layers already committed). */
+export interface CommitImageOptions {
+  manifest: Manifest;
+  config: ImageConfig | Buffer;
+  /** Full references to tag it with. */
+  names: string[];
+  repoDigests?: string[];
+}
+
+/** The result of committing an image. */
+export interface CommitResult {
+  id: Digest;
+  record: ImageRecord;
+  /** Images whose last tag moved to this one (now dangling). */
+  orphans: Orphans;
+}
+
+/** The image store at one root. */
+export class ImageStore {
+  readonly blobs: BlobStore;
+
+  /** Opens the store at `root` (nothing is created until something is written). */
+  constructor(readonly root: string) {
+    this.blobs = new BlobStore(root);
+  }
+
+  /** All images, in index order. */
+  async list(): Promise<ImageRecord[]> {
+    return toRecords((await readRefs(this.root)).manifests);
+  }
+
+  /** The manifest of an image. */
+  async manifest(rec: Pick<ImageRecord, 'manifest'>): Promise<Manifest> {
+    return this.blobs.readJson<Manifest>(rec.manifest.digest);
+  }
+
+  /** The config of an image. */
+  async config(rec: Pick<ImageRecord, 'id'>): Promise<ImageConfig> {
+    return this.blobs.readJson<ImageConfig>(rec.id);
+  }
+
+  /**
+   * Writes the config and manifest, checks every layer is present, and adds
+   * the image with its names in one atomic index update.
+   */
+  async commitImage(options: CommitImageOptions): Promise<CommitResult> {
+    const configBytes = Buffer.isBuffer(options.config) ? options.config : Buffer.from(JSON.stringify(options.config));
+    const config = await this.blobs.write(configBytes, { what: 'image config' });
+    const manifest: Manifest = { ...options.manifest, config: { ...options.manifest.config, digest: config.digest, size: config.size } };
+    const manifestBytes = Buffer.from(JSON.stringify(manifest));
+    const written = await this.blobs.write(manifestBytes, { what: 'manifest' });
+    const desc: Descriptor = { mediaType: manifest.mediaType ?? MediaType.ociManifest, digest: written.digest, size: written.size };
+    const cfg = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
+    const size = manifest.layers.reduce((n, l) => n + l.size, 0);
+    const result = await updateRefs(this.root, async (entries) => {
+      for (const l of [manifest.config, ...manifest.layers]) {
+        if ((await this.blobs.size(l.digest)) === undefined) {
+          throw new SlipwayError('NOT_FOUND', `content ${l.digest} vanished from the store before the image was committed (a concurrent prune?); try again`);
+        }
+      }
+      const orphans = addImage(entries, {
+        id: config.digest, manifest: desc, created: cfg.created, size, names: options.names,
+        ...(options.repoDigests ? { repoDigests: options.repoDigests } : {}),
+      });
+      const record = toRecords(entries).find((r) => r.id === config.digest) as ImageRecord;
+      return { id: config.digest, record, orphans };
+    });
+    await this.blobs.releaseLease();
+    return result;
+  }
+
+  /** Adds a name to an existing image; returns images left dangling. */
+  async tag(id: Digest, name: string): Promise<Orphans> {
+    return updateRefs(this.root, (entries) => {
+      const rec = toRecords(entries).find((r) => r.id === id);
+      if (rec === undefined) throw new SlipwayError('NOT_FOUND', `No such image: ${id}`);
+      return addImage(entries, { ...rec, names: [name] });
+    });
+  }
+
+  /**
+   * Runs an edit of the index under the lock with the current records; the
+   * edit gets helpers to remove names and images.
+   */
+  async edit<T>(fn: (ctx: EditContext) => Promise<T> | T): Promise<T> {
+    return updateRefs(this.root, (entries) => fn({
+      records: () => toRecords(entries),
+      removeName: (name) => removeName(entries, name),
+      removeImage: (id) => removeImage(entries, id),
+    }));
+  }
+
+  /** Deletes unreferenced blobs. */
+  async gc(extraRoots?: () => Promise<Iterable<Digest>>): Promise<GcResult> {
+    return collectGarbage({ blobs: this.blobs, ...(extraRoots ? { extraRoots } : {}) });
+  }
+
+  /** Releases this process's lease on uncommitted content. */
+  async close(): Promise<void> {
+    await this.blobs.releaseLease();
+  }
+}
+
+/** Index edits available inside ImageStore.edit. */
+export interface EditContext {
+  records(): ImageRecord[];
+  removeName(name: string): ImageRecord | undefined;
+  removeImage(id: Digest): void;
+}
+
+/** The digest of a JSON document as the store will write it. */
+export function jsonDigest(doc: unknown): Digest {
+  return digestOf(JSON.stringify(doc));
+}

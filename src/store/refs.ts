@@ -1,0 +1,92 @@
+/**
+ * The store's references: `index.json`, an OCI image index that other tools
+ * (skopeo, umoci) read as an OCI image layout. Each entry names one image
+ * manifest; a tagged entry carries its full reference in the
+ * `org.opencontainers.image.ref.name` and `io.containerd.image.name`
+ * annotations, a dangling image has one entry without a name.
+ *
+ * The file is replaced atomically (write, fsync, rename) under the store lock;
+ * readers never lock and always see a whole old or whole new index.
+ */
+import { open, rename, readFile, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { SlipwayError, isErrno } from '../errors.js';
+import { MediaType } from '../oci/media-types.js';
+import type { Descriptor, ImageIndex } from '../oci/types.js';
+import { withLock } from './lock.js';
+
+/** Annotation keys slipway keeps on index entries. */
+export const Annotation = {
+  refName: 'org.opencontainers.image.ref.name',
+  imageName: 'io.containerd.image.name',
+  created: 'org.opencontainers.image.created',
+  imageId: 'dev.slipway.image.id',
+  size: 'dev.slipway.image.size',
+  taggedAt: 'dev.slipway.tagged-at',
+  repoDigests: 'dev.slipway.repo-digests',
+} as const;
+
+/** Reads the index (an empty one when the store is new). */
+export async function readRefs(root: string): Promise<ImageIndex> {
+  let text: string;
+  try {
+    text = await readFile(join(root, 'index.json'), 'utf8');
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return emptyIndex();
+    throw new SlipwayError('IO', `cannot read ${join(root, 'index.json')}: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    const idx = JSON.parse(text) as ImageIndex;
+    if (!Array.isArray(idx.manifests)) throw new Error('no manifests array');
+    return idx;
+  } catch (err) {
+    throw new SlipwayError('IO', `the store index ${join(root, 'index.json')} is corrupt: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+function emptyIndex(): ImageIndex {
+  return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests: [] };
+}
+
+/** Creates the layout marker files of a new store. */
+export async function initLayout(root: string): Promise<void> {
+  await mkdir(join(root, 'blobs', 'sha256'), { recursive: true });
+  await writeFile(join(root, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}', { flag: 'wx' }).catch((err: unknown) => {
+    if (!isErrno(err, 'EEXIST')) throw err;
+  });
+}
+
+async function writeRefs(root: string, index: ImageIndex): Promise<void> {
+  const path = join(root, 'index.json');
+  const tmp = `${path}.${process.pid}-${randomBytes(4).toString('hex')}`;
+  const fh = await open(tmp, 'wx', 0o644);
+  try {
+    await fh.writeFile(JSON.stringify(index));
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+}
+
+/**
+ * Runs `mutate` on the current index under the store lock and saves what it
+ * returns. `mutate` may throw to abort; nothing is written then.
+ */
+export async function updateRefs<T>(root: string, mutate: (manifests: Descriptor[]) => Promise<T> | T): Promise<T> {
+  await initLayout(root);
+  return withLock(join(root, 'lock'), async () => {
+    const index = await readRefs(root);
+    const before = JSON.stringify(index.manifests);
+    const result = await mutate(index.manifests);
+    if (JSON.stringify(index.manifests) !== before) await writeRefs(root, index);
+    return result;
+  });
+}
+
+/** Runs `fn` under the store lock without changing the index. */
+export async function underStoreLock<T>(root: string, fn: () => Promise<T>): Promise<T> {
+  await initLayout(root);
+  return withLock(join(root, 'lock'), fn);
+}
