@@ -7,6 +7,7 @@
 # masquerading; builds must use --network=host. No registry is contacted.
 #
 # Usage: sh scripts/reference-docker.sh          # start + base image
+#        REBUILD=1 sh scripts/reference-docker.sh # build the base image instead of loading the fixture
 #        sh scripts/reference-docker.sh stop     # stop the engine this script started
 set -eu
 
@@ -34,6 +35,13 @@ if ! "$OLD_DOCKER" version >/dev/null 2>&1; then
     if [ "$i" -gt 60 ]; then echo "dockerd did not come up, see $LOG" >&2; exit 1; fi
     sleep 0.5
   done
+fi
+
+# Prefer the committed fixture so that the image ID is the one recorded in
+# test/fixtures/reference/ (set REBUILD=1 to build afresh from busybox-static).
+FIXTURE=$(dirname "$0")/../test/fixtures/docker-save-busybox.tar
+if [ "${REBUILD:-0}" != 1 ] && [ -f "$FIXTURE" ] && ! "$OLD_DOCKER" image inspect "$IMAGE" >/dev/null 2>&1; then
+  "$OLD_DOCKER" load -i "$FIXTURE"
 fi
 
 if ! "$OLD_DOCKER" image inspect "$IMAGE" >/dev/null 2>&1; then
