@@ -242,6 +242,7 @@ rec api-system-df "$API/system/df"
 
 # ---------------------------------------------------------------- prune
 rec image-prune-prompt-no 'echo n | docker image prune'
+rec image-prune-a-prompt-no 'echo n | docker image prune -a'
 rec image-prune-a-until-24h 'docker image prune -a -f --filter until=24h'
 rec images-before-prune 'docker images -a'
 rec image-prune-f 'docker image prune -f'
@@ -253,6 +254,7 @@ rec system-df-after-prune 'docker system df' cmp
 
 # ---------------------------------------------------------------- Docker 25+ layout tar (hand-assembled) loads on 20.10
 rec load-docker25-oci 'docker load -i docker25-save-oci.tar'
+rec rmi-id-two-tags-same-repo 'docker rmi eda48a51142c'   # tags: single:1.0 + single:latest only
 
 [ -n "$REG_PID" ] && kill "$REG_PID"
 rm -rf "$TMP"
