@@ -30,14 +30,14 @@ export function refuse(label: string, name: string, msg: string): SlipwayError {
  * Clean `name` into path components under the root; [] is the root itself.
  * Throws when the name is absolute or escapes.
  */
-export function cleanEntryPath(name: string, label: string, what = 'path'): string[] {
-  if (name.startsWith('/')) throw refuse(label, name, `absolute ${what} is not allowed`);
-  if (name.includes('\0')) throw refuse(label, name, `${what} contains a NUL byte`);
+export function cleanEntryPath(name: string, label: string, what = 'path', entry = name): string[] {
+  if (name.startsWith('/')) throw refuse(label, entry, `absolute ${what} is not allowed`);
+  if (name.includes('\0')) throw refuse(label, entry, `${what} contains a NUL byte`);
   const out: string[] = [];
   for (const part of name.split('/')) {
     if (part === '' || part === '.') continue;
     if (part === '..') {
-      if (out.length === 0) throw refuse(label, name, `${what} escapes the target`);
+      if (out.length === 0) throw refuse(label, entry, `${what} escapes the target`);
       out.pop();
     } else {
       out.push(part);
@@ -68,7 +68,7 @@ export function checkLinkTarget(h: TarHeader, parts: readonly string[], label: s
   if (h.type === 'link') {
     if (h.linkname === '') throw refuse(label, h.name, 'hard link without a target');
     if (h.linkname.startsWith('/')) throw refuse(label, h.name, `hard link target "${h.linkname}" is an absolute path`);
-    const target = cleanEntryPath(h.linkname, label, 'hard link target');
+    const target = cleanEntryPath(h.linkname, label, 'hard link target', h.name);
     if (target.length === 0) throw refuse(label, h.name, 'hard link to the root directory');
     return target;
   }
