@@ -33,7 +33,7 @@ export interface StageOptions {
   /** Named in error messages (e.g. 'layer blobs/sha256/ab12...' or 'manifest.json'). */
   what?: string;
   /** Called with each chunk as it is hashed (e.g. to scan a layer in the same pass). */
-  onChunk?: (chunk: Buffer) => void;
+  onChunk?: (chunk: Buffer) => void | Promise<void>;
 }
 
 /** The blob directory of a store, with ingest and leases. */
@@ -120,7 +120,7 @@ export class BlobStore {
       const chunks: AsyncIterable<Buffer> | Buffer[] = Buffer.isBuffer(input) ? [input] : input;
       for await (const chunk of chunks) {
         hasher.update(chunk);
-        options.onChunk?.(chunk);
+        if (options.onChunk) await options.onChunk(chunk);
         size += chunk.length;
         await fh.write(chunk);
       }

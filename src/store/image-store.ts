@@ -3,13 +3,13 @@
  * with Docker's image semantics on top (IDs, tags, dangling images).
  */
 import { SlipwayError } from '../errors.js';
-import { digestOf, type Digest } from '../oci/digest.js';
+import type { Digest } from '../oci/digest.js';
 import { MediaType } from '../oci/media-types.js';
 import type { Descriptor, ImageConfig, Manifest } from '../oci/types.js';
 import { BlobStore } from './blobs.js';
 import { collectGarbage, type GcResult } from './gc.js';
-import { readRefs, updateRefs } from './refs.js';
-import { addImage, removeImage, removeName, toRecords, type ImageRecord, type Orphans } from './records.js';
+import { Annotation, readRefs, updateRefs } from './refs.js';
+import { addImage, removeImage, removeName, removeRepoDigest, toRecords, type ImageRecord, type Orphans } from './records.js';
 
 /** An image to add: its manifest and config documents (layers already committed). */
 export interface CommitImageOptions {
@@ -64,7 +64,7 @@ export class ImageStore {
     const written = await this.blobs.write(manifestBytes, { what: 'manifest' });
     const desc: Descriptor = { mediaType: manifest.mediaType ?? MediaType.ociManifest, digest: written.digest, size: written.size };
     const cfg = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
-    const size = manifest.layers.reduce((n, l) => n + l.size, 0);
+    const size = manifest.layers.reduce((n, l) => n + layerDiskSize(l), 0);
     const result = await updateRefs(this.root, async (entries) => {
       for (const l of [manifest.config, ...manifest.layers]) {
         if ((await this.blobs.size(l.digest)) === undefined) {
@@ -100,6 +100,7 @@ export class ImageStore {
       records: () => toRecords(entries),
       removeName: (name) => removeName(entries, name),
       removeImage: (id) => removeImage(entries, id),
+      removeRepoDigest: (name) => removeRepoDigest(entries, name),
     }));
   }
 
@@ -119,9 +120,11 @@ export interface EditContext {
   records(): ImageRecord[];
   removeName(name: string): ImageRecord | undefined;
   removeImage(id: Digest): void;
+  removeRepoDigest(name: string): void;
 }
 
-/** The digest of a JSON document as the store will write it. */
-export function jsonDigest(doc: unknown): Digest {
-  return digestOf(JSON.stringify(doc));
+/** Docker's size of a layer: its annotation when recorded, else the tar size. */
+export function layerDiskSize(layer: Descriptor): number {
+  const v = layer.annotations?.[Annotation.layerSize];
+  return v === undefined ? layer.size : Number(v);
 }

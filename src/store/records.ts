@@ -120,6 +120,18 @@ function ensureEntry(entries: Descriptor[], id: Digest, rec: ImageRecord): void 
   entries.push(entryFor(rec, undefined, undefined));
 }
 
+/** Removes a `name@digest` repo digest from the image that has it. */
+export function removeRepoDigest(entries: Descriptor[], name: string): void {
+  for (const e of entries) {
+    const a = e.annotations;
+    const list = splitList(a?.[Annotation.repoDigests]);
+    if (!a || !list.includes(name)) continue;
+    const rest = list.filter((d) => d !== name);
+    if (rest.length > 0) a[Annotation.repoDigests] = rest.join(',');
+    else delete a[Annotation.repoDigests];
+  }
+}
+
 /** Removes every entry of an image. */
 export function removeImage(entries: Descriptor[], id: Digest): void {
   for (let i = entries.length - 1; i >= 0; i--) {
@@ -127,7 +139,7 @@ export function removeImage(entries: Descriptor[], id: Digest): void {
   }
 }
 
-/** True when the record has no name (Docker's dangling `<none>:<none>`). */
+/** True when nothing names the image, neither a tag nor a repo digest (Docker's dangling `<none>:<none>`). */
 export function isDangling(rec: ImageRecord): boolean {
-  return rec.names.length === 0;
+  return rec.names.length === 0 && rec.repoDigests.length === 0;
 }

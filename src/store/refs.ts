@@ -25,6 +25,8 @@ export const Annotation = {
   size: 'dev.slipway.image.size',
   taggedAt: 'dev.slipway.tagged-at',
   repoDigests: 'dev.slipway.repo-digests',
+  /** On a manifest's layer descriptor: the bytes the layer adds on disk (files plus symlink targets), Docker's layer size. */
+  layerSize: 'dev.slipway.layer.size',
 } as const;
 
 /** Reads the index (an empty one when the store is new). */

@@ -1,0 +1,119 @@
+/**
+ * `load`: an image archive into the store, all or nothing. Files are staged
+ * and verified (digests, sizes, diff IDs, tar safety) before any blob becomes
+ * visible or any tag moves; a failure discards everything staged.
+ */
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { SlipwayError } from '../errors.js';
+import { decompress, detectCompression } from '../layer/index.js';
+import { stageLayer, type StagedLayer } from '../image/stage-layer.js';
+import { MediaType } from '../oci/media-types.js';
+import type { Digest } from '../oci/digest.js';
+import type { Manifest } from '../oci/types.js';
+import type { ImageStore } from '../store/image-store.js';
+import { Annotation } from '../store/refs.js';
+import type { StagedBlob } from '../store/blobs.js';
+import { planImages, type ImagePlan } from './plan.js';
+import { discardAll, readArchive, type ArchiveFile } from './read-archive.js';
+
+/** Options of loadArchive. */
+export interface LoadOptions {
+  store: ImageStore;
+  input: Readable;
+  /** Names the input in error messages (a file name, or 'stdin'). */
+  source: string;
+}
+
+/** One loaded image. */
+export interface LoadedImage {
+  id: Digest;
+  /** Full references it was tagged with. */
+  names: string[];
+  /** For each name that pointed at another image before: that image's ID. */
+  replaced: Map<string, Digest>;
+}
+
+/** Loads every image of the archive; returns them in archive order. */
+export async function loadArchive(options: LoadOptions): Promise<LoadedImage[]> {
+  const { store, source } = options;
+  const label = source;
+  const input = await decompress(options.input);
+  const contents = await readArchive(input, store.blobs, label);
+  const extra: StagedBlob[] = [];
+  try {
+    const plans = planImages(contents, label);
+    if (plans.length === 0) throw new SlipwayError('INVALID_ARCHIVE', `${label}: the archive holds no image`);
+    const layers = new Map<ArchiveFile, LayerBlob>();
+    for (const plan of plans) await checkLayers(plan, store, layers, extra, label);
+    for (const l of layers.values()) await store.blobs.commit(l.blob);
+    const loaded: LoadedImage[] = [];
+    for (const plan of plans) loaded.push(await commitPlan(plan, store, layers));
+    return loaded;
+  } finally {
+    await discardAll(contents, store.blobs);
+    for (const b of extra) await store.blobs.discard(b);
+    await store.close();
+  }
+}
+
+/** Verifies each layer's diff ID against the config, decompressing compressed layers. */
+type LayerBlob = StagedLayer;
+
+async function checkLayers(plan: ImagePlan, store: ImageStore, out: Map<ArchiveFile, LayerBlob>, extra: StagedBlob[], label: string): Promise<void> {
+  const diffIds = plan.configDoc.rootfs?.diff_ids;
+  if (!Array.isArray(diffIds) || diffIds.length !== plan.layers.length) {
+    throw new SlipwayError('INVALID_ARCHIVE', `${label}: the config of ${plan.config.path} lists ${diffIds?.length ?? 0} layers, the manifest ${plan.layers.length}`);
+  }
+  for (const [i, file] of plan.layers.entries()) {
+    let layer = out.get(file);
+    if (!layer) {
+      layer = file.scan ? { blob: file.blob, diskSize: file.scan.diskBytes } : await decompressLayer(file, store, label);
+      if (layer.blob !== file.blob) extra.push(layer.blob);
+      out.set(file, layer);
+    }
+    const blob = layer.blob;
+    if (blob.digest !== diffIds[i]) {
+      throw new SlipwayError('DIGEST_MISMATCH', `${label}: layer ${file.path} has diff ID ${blob.digest}, but the image config expects ${String(diffIds[i])}`);
+    }
+  }
+}
+
+/** A layer that is not a plain tar: decompress it (gzip, zstd ...) into a new staged blob, scanned. */
+async function decompressLayer(file: ArchiveFile, store: ImageStore, label: string): Promise<LayerBlob> {
+  const path = file.blob.tmpPath ?? store.blobs.path(file.blob.digest);
+  const head = await firstBytes(path);
+  if (head[0] === 0x7b || head.length === 0 || detectCompression(head) === 'none') throw file.tarProblem as SlipwayError;
+  return stageLayer(store.blobs, createReadStream(path, { highWaterMark: 1 << 20 }), `${label}: layer ${file.path}`);
+}
+
+async function firstBytes(path: string): Promise<Buffer> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(16);
+    const { bytesRead } = await fh.read(buf, 0, 16, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function commitPlan(plan: ImagePlan, store: ImageStore, layers: Map<ArchiveFile, LayerBlob>): Promise<LoadedImage> {
+  const manifest: Manifest = {
+    schemaVersion: 2, mediaType: MediaType.ociManifest,
+    config: { mediaType: MediaType.ociConfig, digest: plan.config.blob.digest, size: plan.config.blob.size },
+    layers: plan.layers.map((f) => {
+      const { blob, diskSize } = layers.get(f) as LayerBlob;
+      return { mediaType: MediaType.ociLayer, digest: blob.digest, size: blob.size, annotations: { [Annotation.layerSize]: String(diskSize) } };
+    }),
+  };
+  const before = await store.list();
+  const replaced = new Map<string, Digest>();
+  for (const name of plan.names) {
+    const old = before.find((r) => r.names.includes(name));
+    if (old && old.id !== plan.config.blob.digest) replaced.set(name, old.id);
+  }
+  const res = await store.commitImage({ manifest, config: plan.config.bytes as Buffer, names: plan.names });
+  return { id: res.id, names: plan.names, replaced };
+}

@@ -1,0 +1,116 @@
+/**
+ * `save`: images from the store as one tar that any `docker load` accepts,
+ * laid out as Docker >= 25 writes it: an OCI image layout (`oci-layout`,
+ * `index.json`, `blobs/sha256/...`) plus Docker's `manifest.json` and
+ * `repositories`, with layers stored uncompressed and each blob once however
+ * many images share it. The tar is produced as a stream; layers are never
+ * held in memory.
+ */
+import type { Readable } from 'node:stream';
+import { createTarWriter, type TarWriter } from '../layer/index.js';
+import { digestOf, digestHex, type Digest } from '../oci/digest.js';
+import { MediaType } from '../oci/media-types.js';
+import { familiarName, familiarString, parseReference } from '../oci/reference.js';
+import type { Descriptor, ImageIndex, Manifest } from '../oci/types.js';
+import type { ImageStore } from '../store/image-store.js';
+import type { ImageRecord } from '../store/records.js';
+
+/** One image to save and the names to record for it (full references). */
+export interface SaveItem {
+  record: ImageRecord;
+  names: string[];
+}
+
+/** Options of saveArchive. */
+export interface SaveOptions {
+  store: ImageStore;
+  items: SaveItem[];
+}
+
+interface Prepared {
+  manifestBytes: Buffer;
+  manifestDigest: Digest;
+  manifest: Manifest;
+  names: string[];
+}
+
+/** Streams the archive of `items`. Errors surface as stream errors. */
+export function saveArchive(options: SaveOptions): Readable {
+  const tar = createTarWriter();
+  writeAll(tar, options).then(() => tar.finish(), (err: unknown) => tar.destroy(err as Error));
+  return tar;
+}
+
+async function prepare(store: ImageStore, item: SaveItem): Promise<Prepared> {
+  const stored = await store.manifest(item.record);
+  // The manifest Docker writes: OCI media types, uncompressed layers.
+  const manifest: Manifest = {
+    schemaVersion: 2, mediaType: MediaType.ociManifest,
+    config: { mediaType: MediaType.ociConfig, digest: stored.config.digest, size: stored.config.size },
+    layers: stored.layers.map((l) => ({ mediaType: MediaType.ociLayer, digest: l.digest, size: l.size })),
+  };
+  const manifestBytes = Buffer.from(JSON.stringify(manifest));
+  return { manifestBytes, manifestDigest: digestOf(manifestBytes), manifest, names: item.names };
+}
+
+const dirEntry = (name: string) => ({ name, type: 'directory' as const, mode: 0o755 });
+
+async function writeAll(tar: TarWriter, options: SaveOptions): Promise<void> {
+  const { store } = options;
+  const images = [];
+  for (const item of options.items) images.push(await prepare(store, item));
+  const written = new Set<string>();
+  await tar.addEntry(dirEntry('blobs/'));
+  await tar.addEntry(dirEntry('blobs/sha256/'));
+  const addBlob = async (d: Digest, body: Buffer | Readable, size: number) => {
+    if (written.has(d)) return;
+    written.add(d);
+    await tar.addEntry({ name: `blobs/sha256/${digestHex(d)}`, size, mode: 0o644 }, body);
+  };
+  for (const img of images) {
+    for (const l of img.manifest.layers) await addBlob(l.digest, store.blobs.open(l.digest), l.size);
+    const cfg = img.manifest.config;
+    await addBlob(cfg.digest, await store.blobs.read(cfg.digest), cfg.size);
+    await addBlob(img.manifestDigest, img.manifestBytes, img.manifestBytes.length);
+  }
+  await addJson(tar, 'index.json', ociIndex(images));
+  await addJson(tar, 'manifest.json', images.map((img) => ({
+    Config: `blobs/sha256/${digestHex(img.manifest.config.digest)}`,
+    RepoTags: img.names.length > 0 ? img.names.map((n) => familiarString(parseReference(n))) : null,
+    Layers: img.manifest.layers.map((l) => `blobs/sha256/${digestHex(l.digest)}`),
+  })));
+  await tar.addEntry({ name: 'oci-layout', size: 30, mode: 0o644 }, Buffer.from('{"imageLayoutVersion":"1.0.0"}'));
+  await addJson(tar, 'repositories', repositories(images));
+}
+
+async function addJson(tar: TarWriter, name: string, doc: unknown): Promise<void> {
+  const bytes = Buffer.from(`${JSON.stringify(doc)}\n`);
+  await tar.addEntry({ name, size: bytes.length, mode: 0o644 }, bytes);
+}
+
+function ociIndex(images: Prepared[]): ImageIndex {
+  const manifests: Descriptor[] = [];
+  for (const img of images) {
+    const desc = { mediaType: MediaType.ociManifest, digest: img.manifestDigest, size: img.manifestBytes.length };
+    if (img.names.length === 0) manifests.push(desc);
+    for (const n of img.names) {
+      const ref = parseReference(n);
+      manifests.push({ ...desc, annotations: { 'io.containerd.image.name': n, 'org.opencontainers.image.ref.name': ref.tag ?? 'latest' } });
+    }
+  }
+  return { schemaVersion: 2, mediaType: MediaType.ociIndex, manifests };
+}
+
+/** Docker's legacy `repositories`: familiar name -> tag -> hex of the top layer's diff ID. */
+function repositories(images: Prepared[]): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  for (const img of images) {
+    const top = img.manifest.layers[img.manifest.layers.length - 1];
+    if (!top) continue;
+    for (const n of img.names) {
+      const ref = parseReference(n);
+      (out[familiarName(ref)] ??= {})[ref.tag ?? 'latest'] = digestHex(top.digest);
+    }
+  }
+  return out;
+}

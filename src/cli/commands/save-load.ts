@@ -1,0 +1,76 @@
+/** `save` and `load`: docker-archive tars in and out of the store. */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { rename, unlink } from 'node:fs/promises';
+import { dirname, basename, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { SlipwayError, isErrno } from '../../errors.js';
+import { loadArchive } from '../../archive/load.js';
+import { saveArchive, type SaveItem } from '../../archive/save.js';
+import { familiarString, parseReference } from '../../oci/reference.js';
+import { resolveImage } from '../../store/resolve.js';
+import { write, type CliContext } from '../context.js';
+import type { Opts } from '../program.js';
+
+/** `slipway save [-o FILE] IMAGE...` */
+export async function saveCommand(ctx: CliContext, words: string[], opts: Opts): Promise<void> {
+  const output = opts.output as string | undefined;
+  if (!output && ctx.stdout.isTTY) {
+    throw new SlipwayError('USAGE', 'cowardly refusing to save to a terminal. Use the -o flag or redirect', { exitCode: 1 });
+  }
+  const store = ctx.store();
+  const records = await store.list();
+  const items = new Map<string, SaveItem>();
+  for (const w of words) {
+    const { record, name } = resolveImage(records, w);
+    const item = items.get(record.id) ?? { record, names: [] };
+    if (name && !name.includes('@') && !item.names.includes(name)) item.names.push(name);
+    items.set(record.id, item);
+  }
+  const tar = saveArchive({ store, items: [...items.values()] });
+  if (!output) {
+    await pipeline(tar, ctx.stdout, { end: false });
+    return;
+  }
+  // Write beside the target and rename, so a failed save never leaves a partial file.
+  const tmp = join(dirname(output), `.${basename(output)}.slipway-${process.pid}`);
+  try {
+    await pipeline(tar, createWriteStream(tmp, { mode: 0o644 }));
+    await rename(tmp, output);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    if (isErrno(err, 'ENOENT') || isErrno(err, 'EACCES')) throw new SlipwayError('IO', `failed to save image: open ${output}: ${(err as Error).message}`, { cause: err });
+    throw err;
+  }
+}
+
+/** `slipway load [-i FILE] [-q]` */
+export async function loadCommand(ctx: CliContext, _args: string[], opts: Opts): Promise<void> {
+  const file = opts.input as string | undefined;
+  let input: NodeJS.ReadableStream;
+  if (file) {
+    input = await openInput(file);
+  } else {
+    if (ctx.stdin.isTTY) throw new SlipwayError('USAGE', 'requested load from stdin, but stdin is empty', { exitCode: 1 });
+    input = ctx.stdin;
+  }
+  const loaded = await loadArchive({ store: ctx.store(), input: input as never, source: file ?? 'stdin' });
+  const lines: string[] = [];
+  for (const img of loaded) {
+    for (const [name, old] of img.replaced) {
+      lines.push(`The image ${familiarString(parseReference(name))} already exists, renaming the old one with ID ${old} to empty string`);
+    }
+    if (img.names.length === 0) lines.push(`Loaded image ID: ${img.id}`);
+    for (const n of img.names) lines.push(`Loaded image: ${familiarString(parseReference(n))}`);
+  }
+  await write(ctx.stdout, lines.map((l) => `${l}\n`).join(''));
+}
+
+/** Opens a file for reading, turning "no such file" into Docker's wording. */
+export async function openInput(file: string): Promise<NodeJS.ReadableStream> {
+  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', (err) => reject(new SlipwayError('NOT_FOUND', `open ${file}: ${isErrno(err, 'ENOENT') ? 'no such file or directory' : err.message}`, { cause: err })));
+  });
+  return stream;
+}

@@ -1,0 +1,86 @@
+/** `system df [-v] [--format]`: disk usage by type, shared layers counted once. */
+import type { Digest } from '../../oci/digest.js';
+import { layerInfo } from '../../store/delete.js';
+import type { ImageRecord } from '../../store/records.js';
+import { familiarName, parseReference } from '../../oci/reference.js';
+import { shortId } from '../../oci/digest.js';
+import { createdSince, humanSize, humanSizeWithPrecision } from '../humanize.js';
+import { renderFormatted } from '../format.js';
+import { write, type CliContext } from '../context.js';
+import type { Opts } from '../program.js';
+
+interface Usage {
+  records: ImageRecord[];
+  /** Bytes of layers each image shares with another image. */
+  shared: Map<Digest, number>;
+  /** Size of all distinct layers. */
+  total: number;
+}
+
+async function imageUsage(ctx: CliContext): Promise<Usage> {
+  const store = ctx.store();
+  const records = await store.list();
+  const info = await layerInfo(store, records);
+  const users = new Map<Digest, number>();
+  const sizes = new Map<Digest, number>();
+  for (const li of info.values()) {
+    li.chain.forEach((c, i) => {
+      users.set(c, (users.get(c) ?? 0) + 1);
+      sizes.set(c, li.sizes[i] ?? 0);
+    });
+  }
+  const shared = new Map<Digest, number>();
+  for (const [id, li] of info) shared.set(id, li.chain.reduce((n, c, i) => n + ((users.get(c) ?? 0) > 1 ? li.sizes[i] ?? 0 : 0), 0));
+  return { records, shared, total: [...sizes.values()].reduce((a, b) => a + b, 0) };
+}
+
+const SUMMARY_HEADERS = { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' };
+
+function reclaimable(total: number, used: number): string {
+  const r = total - used;
+  return total > 0 ? `${humanSize(r)} (${Math.trunc((r * 100) / total)}%)` : humanSize(r);
+}
+
+/** `slipway system df` */
+export async function systemDfCommand(ctx: CliContext, _args: string[], opts: Opts): Promise<void> {
+  const usage = await imageUsage(ctx);
+  if (opts.verbose && !opts.format) {
+    await write(ctx.stdout, verbose(ctx, usage));
+    return;
+  }
+  const rows = [
+    { Type: 'Images', TotalCount: String(usage.records.length), Active: '0', Size: humanSize(usage.total), Reclaimable: reclaimable(usage.total, 0) },
+    { Type: 'Containers', TotalCount: '0', Active: '0', Size: '0B', Reclaimable: '0B' },
+    { Type: 'Local Volumes', TotalCount: '0', Active: '0', Size: '0B', Reclaimable: '0B' },
+    { Type: 'Build Cache', TotalCount: '0', Active: '0', Size: '0B', Reclaimable: '0B' },
+  ];
+  await write(ctx.stdout, renderFormatted({
+    format: (opts.format as string | undefined) || 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}',
+    headers: SUMMARY_HEADERS, typeName: '*formatter.diskUsageContext', rows,
+  }));
+}
+
+function verbose(ctx: CliContext, usage: Usage): string {
+  const now = ctx.now();
+  const rows = usage.records.map((r) => {
+    const ref = r.names[0] ? parseReference(r.names[0]) : undefined;
+    const shared = usage.shared.get(r.id) ?? 0;
+    return {
+      Repository: ref ? familiarName(ref) : '<none>', Tag: ref?.tag ?? '<none>', ID: shortId(r.id),
+      CreatedSince: r.created ? createdSince(new Date(r.created), now) : 'N/A', Size: humanSizeWithPrecision(r.size, 3),
+      SharedSize: humanSize(shared), UniqueSize: humanSize(r.size - shared), Containers: '0',
+    };
+  });
+  const images = renderFormatted({
+    format: 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}',
+    headers: { Repository: 'REPOSITORY', Tag: 'TAG', ID: 'IMAGE ID', CreatedSince: 'CREATED', Size: 'SIZE', SharedSize: 'SHARED SIZE', UniqueSize: 'UNIQUE SIZE', Containers: 'CONTAINERS' },
+    typeName: '*formatter.imageContext', rows,
+  });
+  const header = (format: string, headers: Record<string, string>) => renderFormatted({ format, headers, typeName: '', rows: [] });
+  return `Images space usage:\n\n${images}\n`
+    + `Containers space usage:\n\n${header('table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}',
+      { ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', LocalVolumes: 'LOCAL VOLUMES', Size: 'SIZE', RunningFor: 'CREATED', Status: 'STATUS', Names: 'NAMES' })}\n`
+    + `Local Volumes space usage:\n\n${header('table {{.Name}}\t{{.Links}}\t{{.Size}}', { Name: 'VOLUME NAME', Links: 'LINKS', Size: 'SIZE' })}\n`
+    + `Build cache usage: 0B\n\n${header('table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t{{.LastUsedSince}}\t{{.UsageCount}}\t{{.Shared}}',
+      { ID: 'CACHE ID', CacheType: 'CACHE TYPE', Size: 'SIZE', CreatedSince: 'CREATED', LastUsedSince: 'LAST USED', UsageCount: 'USAGE', Shared: 'SHARED' })}`;
+}

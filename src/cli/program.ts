@@ -1,0 +1,137 @@
+/**
+ * The command tree. Each command is declared once (flags, usage, handler
+ * module) and registered both at the top level and under its group, as
+ * docker/cli does (`images` and `image ls`). Handlers are imported lazily so
+ * start-up only pays for the command that runs.
+ */
+import { Command, Option } from 'commander';
+import type { CliContext } from './context.js';
+import { argsError, usageError } from './usage.js';
+
+/** Options parsed by commander, as handlers receive them. */
+export type Opts = Record<string, unknown>;
+
+/** A command handler: returns the exit status (0 when undefined). */
+export type Handler = (ctx: CliContext, args: string[], opts: Opts) => Promise<number | void>;
+
+interface Spec {
+  /** Top-level name (undefined when the command exists only in its group). */
+  top?: string;
+  /** Group and name within it, e.g. ['image', 'ls', 'list']. */
+  group?: [string, string, ...string[]];
+  usage: string;
+  description: string;
+  args: string;
+  minArgs?: number;
+  exactArgs?: number;
+  options: (cmd: Command) => void;
+  handler: () => Promise<Handler>;
+}
+
+const collect = (v: string, prev: string[] = []) => [...prev, v];
+const formatOpt = (c: Command) => c.option('--format <string>', 'Format output using a custom template');
+
+const SPECS: Spec[] = [
+  {
+    top: 'images', group: ['image', 'ls', 'list'], usage: '[OPTIONS] [REPOSITORY[:TAG]]', description: 'List images', args: '[repository]',
+    options: (c) => formatOpt(c.option('-a, --all', 'Show all images (default hides intermediate images)')
+      .option('--digests', 'Show digests').option('-f, --filter <filter>', 'Filter output based on conditions provided', collect, [])
+      .option('--no-trunc', "Don't truncate output").option('-q, --quiet', 'Only show image IDs')),
+    handler: async () => (await import('./commands/images.js')).imagesCommand,
+  },
+  {
+    top: 'inspect', group: ['image', 'inspect'], usage: '[OPTIONS] IMAGE [IMAGE...]', description: 'Display detailed information on one or more images', args: '[images...]', minArgs: 1,
+    options: (c) => c.option('-f, --format <string>', 'Format output using a custom template').option('--type <string>', 'Return JSON for specified type'),
+    handler: async () => (await import('./commands/inspect.js')).inspectCommand,
+  },
+  {
+    top: 'history', group: ['image', 'history'], usage: '[OPTIONS] IMAGE', description: 'Show the history of an image', args: '[image...]', exactArgs: 1,
+    options: (c) => formatOpt(c.addOption(new Option('-H, --human [bool]', 'Print sizes and dates in human readable format').default(true))
+      .option('--no-trunc', "Don't truncate output").option('-q, --quiet', 'Only show image IDs')),
+    handler: async () => (await import('./commands/history.js')).historyCommand,
+  },
+  {
+    top: 'tag', group: ['image', 'tag'], usage: 'SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]', description: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', args: '[names...]', exactArgs: 2,
+    options: (c) => c,
+    handler: async () => (await import('./commands/tag-rmi.js')).tagCommand,
+  },
+  {
+    top: 'rmi', group: ['image', 'rm', 'remove'], usage: '[OPTIONS] IMAGE [IMAGE...]', description: 'Remove one or more images', args: '[images...]', minArgs: 1,
+    options: (c) => c.option('-f, --force', 'Force removal of the image').option('--no-prune', 'Do not delete untagged parents'),
+    handler: async () => (await import('./commands/tag-rmi.js')).rmiCommand,
+  },
+  {
+    group: ['image', 'prune'], usage: '[OPTIONS]', description: 'Remove unused images', args: '',
+    options: (c) => c.option('-a, --all', 'Remove all unused images, not just dangling ones')
+      .option('--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', collect, []).option('-f, --force', 'Do not prompt for confirmation'),
+    handler: async () => (await import('./commands/prune.js')).imagePruneCommand,
+  },
+  {
+    group: ['system', 'df'], usage: '[OPTIONS]', description: 'Show docker disk usage', args: '',
+    options: (c) => formatOpt(c.option('-v, --verbose', 'Show detailed information on space usage')),
+    handler: async () => (await import('./commands/system-df.js')).systemDfCommand,
+  },
+  {
+    top: 'save', group: ['image', 'save'], usage: '[OPTIONS] IMAGE [IMAGE...]', description: 'Save one or more images to a tar archive (streamed to STDOUT by default)', args: '[images...]', minArgs: 1,
+    options: (c) => c.option('-o, --output <string>', 'Write to a file, instead of STDOUT'),
+    handler: async () => (await import('./commands/save-load.js')).saveCommand,
+  },
+  {
+    top: 'load', group: ['image', 'load'], usage: '[OPTIONS]', description: 'Load an image from a tar archive or STDIN', args: '',
+    options: (c) => c.option('-i, --input <string>', 'Read from tar archive file, instead of STDIN').option('-q, --quiet', 'Suppress the load output'),
+    handler: async () => (await import('./commands/save-load.js')).loadCommand,
+  },
+  {
+    top: 'import', group: ['image', 'import'], usage: '[OPTIONS] file|URL|- [REPOSITORY[:TAG]]', description: 'Import the contents from a tarball to create a filesystem image', args: '[args...]', minArgs: 1,
+    options: (c) => c.option('-c, --change <value>', 'Apply Dockerfile instruction to the created image', collect, [])
+      .option('-m, --message <string>', 'Set commit message for imported image').option('--platform <string>', 'Set platform if server is multi-platform capable'),
+    handler: async () => (await import('./commands/import.js')).importCommand,
+  },
+];
+
+/** Result holder filled by the action that ran. */
+interface Run { status: number }
+
+function attach(parent: Command, name: string, aliases: string[], spec: Spec, path: string, ctx: () => CliContext, run: Run): void {
+  const cmd = parent.command(`${name}${spec.args ? ` ${spec.args}` : ''}`).description(spec.description).usage(spec.usage);
+  for (const a of aliases) cmd.alias(a);
+  spec.options(cmd);
+  cmd.exitOverride();
+  cmd.action(async (...params: unknown[]) => {
+    const opts = cmd.opts();
+    const positional = params.slice(0, -2).flatMap((p) => (p === undefined ? [] : Array.isArray(p) ? (p as string[]) : [p as string]));
+    const n = spec.exactArgs ?? spec.minArgs;
+    if (n !== undefined && (positional.length < n || (spec.exactArgs !== undefined && positional.length !== n))) {
+      throw argsError({ commandPath: path, usage: spec.usage, description: spec.description, min: n, exact: spec.exactArgs !== undefined });
+    }
+    const handler = await spec.handler();
+    const c = ctx();
+    c.commandPath = path;
+    run.status = (await handler(c, positional, opts)) ?? 0;
+  });
+}
+
+/** Builds the program; `run.status` holds the exit status after parseAsync. */
+export function buildProgram(ctx: () => CliContext, run: Run): Command {
+  const program = new Command('slipway').usage('[OPTIONS] COMMAND')
+    .description('A daemonless, Docker-compatible tool to build, manage, run and ship container images')
+    .option('--root <dir>', 'Root of the image store (default: $SLIPWAY_ROOT, /var/lib/slipway for root)')
+    .option('-D, --debug', 'Enable debug mode')
+    .version(process.env.SLIPWAY_VERSION ?? '0.1.0', '-v, --version', 'Print version information and quit')
+    .exitOverride().enablePositionalOptions();
+  const groups = new Map<string, Command>();
+  for (const spec of SPECS) {
+    if (spec.top) attach(program, spec.top, [], spec, `slipway ${spec.top}`, ctx, run);
+    if (!spec.group) continue;
+    const [groupName, name, ...aliases] = spec.group;
+    let group = groups.get(groupName);
+    if (!group) {
+      group = program.command(groupName).description(`Manage ${groupName === 'system' ? 'slipway' : `${groupName}s`}`).exitOverride();
+      groups.set(groupName, group);
+    }
+    attach(group, name, aliases, spec, `slipway ${groupName} ${name}`, ctx, run);
+  }
+  return program;
+}
+
+export { usageError };

@@ -1,0 +1,40 @@
+/**
+ * Staging a layer from a stream: decompressed if it is compressed, hashed
+ * into the store's ingest area (its digest is the diff ID), and scanned for
+ * unsafe entries in the same pass. Nothing is visible until committed.
+ */
+import { PassThrough, type Readable } from 'node:stream';
+import { decompress, scanTar } from '../layer/index.js';
+import type { BlobStore, StagedBlob } from '../store/blobs.js';
+
+/** A verified, staged layer and Docker's size of it. */
+export interface StagedLayer {
+  blob: StagedBlob;
+  /** Bytes the layer adds on disk (regular files plus symlink targets). */
+  diskSize: number;
+}
+
+/** Stages `input` (a tar, maybe gzip/bzip2/xz/zstd-compressed) as an uncompressed layer. */
+export async function stageLayer(blobs: BlobStore, input: Readable, label: string): Promise<StagedLayer> {
+  const plain = await decompress(input);
+  const forScan = new PassThrough({ highWaterMark: 1 << 20 });
+  const scan = scanTar(forScan, { label });
+  scan.catch(() => forScan.resume());
+  let blob: StagedBlob;
+  try {
+    blob = await blobs.stage(plain, {
+      what: label,
+      onChunk: async (c) => {
+        if (!forScan.write(c)) await new Promise((r) => forScan.once('drain', r));
+      },
+    });
+  } finally {
+    forScan.end();
+  }
+  try {
+    return { blob, diskSize: (await scan).diskBytes };
+  } catch (err) {
+    await blobs.discard(blob);
+    throw err;
+  }
+}
