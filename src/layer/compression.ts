@@ -7,7 +7,7 @@
  * it never just stops early.
  */
 import { spawn } from 'node:child_process';
-import { PassThrough, Readable, pipeline } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { SlipwayError, isErrno } from '../errors.js';
 
@@ -79,12 +79,20 @@ function corrupt(what: string, err: unknown): SlipwayError {
   return new SlipwayError('INVALID_ARCHIVE', `${what}: corrupt or truncated compressed data: ${msg}`, { cause: err });
 }
 
-/** Pipe `input` through zlib, wrapping its errors. */
+/** Pipe `input` through zlib; failures end the returned stream with a SlipwayError. */
 function throughZlib(input: Readable, z: zlib.Gunzip | zlib.Gzip, what: string): Readable {
   const out = new PassThrough({ highWaterMark: 1 << 20 });
-  pipeline(input, z, out, (err) => {
-    if (err && !out.destroyed) out.destroy(corrupt(what, err));
+  const fail = (err: SlipwayError): void => {
+    if (!out.destroyed) out.destroy(err);
+    input.destroy();
+    z.destroy();
+  };
+  input.on('error', (err) => fail(err instanceof SlipwayError ? err : new SlipwayError('IO', `reading ${what} input: ${err.message}`, { cause: err })));
+  z.on('error', (err) => fail(corrupt(what, err)));
+  out.on('close', () => {
+    if (!out.writableFinished) fail(new SlipwayError('IO', `${what}: stream closed early`));
   });
+  input.pipe(z).pipe(out);
   return out;
 }
 
