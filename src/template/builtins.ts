@@ -74,7 +74,8 @@ function slice(item: unknown, ...indexes: unknown[]): unknown {
 function length(item: unknown): number {
   if (item === null) throw new FuncError('len of nil pointer');
   const n = goLen(item);
-  if (n === undefined) throw new FuncError(`len of type ${item === undefined ? '<nil>' : goTypeName(item)}`);
+  if (item === undefined) throw new FuncError('reflect: call of reflect.Value.Type on zero Value');
+  if (n === undefined) throw new FuncError(`len of type ${goTypeName(item)}`);
   return n;
 }
 

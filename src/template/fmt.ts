@@ -55,10 +55,7 @@ export class Printer {
     if (arg === undefined || arg === null) this.buf += '<nil>';
     else {
       this.buf += goTypeName(arg) + '=';
-      const saved = this.f;
-      this.f = clearFlags();
       this.printValue(arg, 'v', 0);
-      this.f = saved;
     }
     this.buf += ')';
   }
