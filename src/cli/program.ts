@@ -23,10 +23,14 @@ interface Spec {
   description: string;
   args: string;
   minArgs?: number;
+  maxArgs?: number;
   exactArgs?: number;
   options: (cmd: Command) => void;
   handler: () => Promise<Handler>;
 }
+
+/** The version, from package.json at bundle time. */
+const VERSION = '0.1.0';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const formatOpt = (c: Command) => c.option('--format <string>', 'Format output using a custom template');
@@ -82,7 +86,7 @@ const SPECS: Spec[] = [
     handler: async () => (await import('./commands/save-load.js')).loadCommand,
   },
   {
-    top: 'import', group: ['image', 'import'], usage: '[OPTIONS] file|URL|- [REPOSITORY[:TAG]]', description: 'Import the contents from a tarball to create a filesystem image', args: '[args...]', minArgs: 1,
+    top: 'import', group: ['image', 'import'], usage: '[OPTIONS] file|URL|- [REPOSITORY[:TAG]]', description: 'Import the contents from a tarball to create a filesystem image', args: '[args...]', minArgs: 1, maxArgs: 2,
     options: (c) => c.option('-c, --change <value>', 'Apply Dockerfile instruction to the created image', collect, [])
       .option('-m, --message <string>', 'Set commit message for imported image').option('--platform <string>', 'Set platform if server is multi-platform capable'),
     handler: async () => (await import('./commands/import.js')).importCommand,
@@ -96,14 +100,17 @@ function attach(parent: Command, name: string, aliases: string[], spec: Spec, pa
   const cmd = parent.command(`${name}${spec.args ? ` ${spec.args}` : ''}`).description(spec.description).usage(spec.usage);
   for (const a of aliases) cmd.alias(a);
   spec.options(cmd);
-  cmd.exitOverride();
+  const info = { path, usage: spec.usage };
+  cmd.exitOverride((err) => {
+    if (['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(err.code)) throw err;
+    throw usageError(err, info);
+  });
   cmd.action(async (...params: unknown[]) => {
     const opts = cmd.opts();
     const positional = params.slice(0, -2).flatMap((p) => (p === undefined ? [] : Array.isArray(p) ? (p as string[]) : [p as string]));
-    const n = spec.exactArgs ?? spec.minArgs;
-    if (n !== undefined && (positional.length < n || (spec.exactArgs !== undefined && positional.length !== n))) {
-      throw argsError({ commandPath: path, usage: spec.usage, description: spec.description, min: n, exact: spec.exactArgs !== undefined });
-    }
+    if (spec.exactArgs !== undefined && positional.length !== spec.exactArgs) throw argsError(info, { exact: spec.exactArgs });
+    if (spec.minArgs !== undefined && positional.length < spec.minArgs) throw argsError(info, { min: spec.minArgs });
+    if (spec.maxArgs !== undefined && positional.length > spec.maxArgs) throw argsError(info, { max: spec.maxArgs });
     const handler = await spec.handler();
     const c = ctx();
     c.commandPath = path;
@@ -117,8 +124,12 @@ export function buildProgram(ctx: () => CliContext, run: Run): Command {
     .description('A daemonless, Docker-compatible tool to build, manage, run and ship container images')
     .option('--root <dir>', 'Root of the image store (default: $SLIPWAY_ROOT, /var/lib/slipway for root)')
     .option('-D, --debug', 'Enable debug mode')
-    .version(process.env.SLIPWAY_VERSION ?? '0.1.0', '-v, --version', 'Print version information and quit')
-    .exitOverride().enablePositionalOptions();
+    .configureOutput({ writeErr: () => undefined })
+    .version(`slipway version ${VERSION}`, '-v, --version', 'Print version information and quit')
+    .exitOverride((err) => {
+      if (['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(err.code)) throw err;
+      throw usageError(err, { path: 'slipway', usage: '[OPTIONS] COMMAND' });
+    });
   const groups = new Map<string, Command>();
   for (const spec of SPECS) {
     if (spec.top) attach(program, spec.top, [], spec, `slipway ${spec.top}`, ctx, run);
@@ -126,7 +137,12 @@ export function buildProgram(ctx: () => CliContext, run: Run): Command {
     const [groupName, name, ...aliases] = spec.group;
     let group = groups.get(groupName);
     if (!group) {
-      group = program.command(groupName).description(`Manage ${groupName === 'system' ? 'slipway' : `${groupName}s`}`).exitOverride();
+      group = program.command(groupName).description(`Manage ${groupName === 'system' ? 'slipway' : `${groupName}s`}`);
+      const info = { path: `slipway ${groupName}`, usage: 'COMMAND' };
+      group.exitOverride((err) => {
+        if (['commander.helpDisplayed', 'commander.help', 'commander.version', 'commander.executeSubCommandAsync'].includes(err.code)) throw err;
+        throw usageError(err, info);
+      });
       groups.set(groupName, group);
     }
     attach(group, name, aliases, spec, `slipway ${groupName} ${name}`, ctx, run);
@@ -134,4 +150,3 @@ export function buildProgram(ctx: () => CliContext, run: Run): Command {
   return program;
 }
 
-export { usageError };

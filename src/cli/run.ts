@@ -3,36 +3,29 @@ import { CommanderError } from 'commander';
 import { SlipwayError } from '../errors.js';
 import { createContext, type CliContext } from './context.js';
 import { exitCodeFor } from './exit-codes.js';
-import { buildProgram, usageError } from './program.js';
-
-function commandPath(argv: string[]): string {
-  const words = argv.filter((a) => !a.startsWith('-')).slice(0, 2);
-  const groups = new Set(['image', 'system', 'container', 'builder']);
-  const path = words[0] && groups.has(words[0]) ? words : words.slice(0, 1);
-  return ['slipway', ...path].join(' ');
-}
+import { buildProgram } from './program.js';
+import { usageError } from './usage.js';
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit status. */
 export async function runCli(argv: string[]): Promise<number> {
   let ctx: CliContext | undefined;
   const run = { status: 0 };
   const program = buildProgram(() => (ctx ??= createContext({ root: program.opts().root as string | undefined })), run);
-  program.configureOutput({ writeErr: () => undefined });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return run.status;
   } catch (err) {
-    return report(err, argv, Boolean(program.opts().debug));
+    return report(err, Boolean(program.opts().debug));
   }
 }
 
-function report(err: unknown, argv: string[], debug: boolean): number {
+function report(err: unknown, debug: boolean): number {
   if (err instanceof CommanderError) {
     if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(err.code)) {
       return 0;
     }
     if (err.code === 'commander.executeSubCommandAsync') return err.exitCode;
-    err = usageError(err, commandPath(argv));
+    err = usageError(err, { path: 'slipway', usage: '[OPTIONS] COMMAND' });
   }
   if (err instanceof SlipwayError) {
     const bare = err.code === 'USAGE' || err.code === 'TEMPLATE';

@@ -1,4 +1,4 @@
-/** Docker-style usage errors from commander's parse errors. */
+/** Docker-style usage errors (docker/cli 28 wording), built from commander's parse errors. */
 import { SlipwayError } from '../errors.js';
 
 interface CommanderLikeError {
@@ -6,29 +6,48 @@ interface CommanderLikeError {
   message: string;
 }
 
-/** Turns a commander error into Docker's wording, naming the command's help. */
-export function usageError(err: CommanderLikeError, commandPath: string): SlipwayError {
-  const help = `See '${commandPath} --help'.`;
+/** What a usage error needs to know about the command. */
+export interface CommandInfo {
+  /** 'slipway images' */
+  path: string;
+  /** '[OPTIONS] [REPOSITORY[:TAG]]' */
+  usage: string;
+}
+
+function flagError(text: string, cmd: CommandInfo): SlipwayError {
+  return new SlipwayError('USAGE', `${text}\n\nUsage:  ${cmd.path} ${cmd.usage}\n\nRun '${cmd.path} --help' for more information`);
+}
+
+/** Turns a commander parse error of `cmd` into Docker's wording (exit 125 for flags, 1 for arguments). */
+export function usageError(err: CommanderLikeError, cmd: CommandInfo): SlipwayError {
   const quoted = /'([^']*)'/.exec(err.message)?.[1] ?? '';
   switch (err.code) {
-    case 'commander.unknownOption': {
-      const text = quoted.startsWith('--') ? `unknown flag: ${quoted}` : `unknown shorthand flag: '${quoted.slice(1, 2)}' in ${quoted}`;
-      return new SlipwayError('USAGE', `${text}\n${help}`);
-    }
+    case 'commander.unknownOption':
+      return flagError(quoted.startsWith('--') ? `unknown flag: ${quoted}` : `unknown shorthand flag: '${quoted.slice(1, 2)}' in ${quoted}`, cmd);
     case 'commander.optionMissingArgument': {
       const flag = /'(-[^ ,']+)/.exec(err.message)?.[1] ?? quoted;
-      return new SlipwayError('USAGE', `flag needs an argument: ${flag.startsWith('--') ? flag : `'${flag.slice(1)}' in ${flag}`}\n${help}`);
+      return flagError(`flag needs an argument: ${flag.startsWith('--') ? flag : `'${flag.slice(1)}' in ${flag}`}`, cmd);
     }
     case 'commander.unknownCommand':
-      return new SlipwayError('USAGE', `slipway: '${quoted}' is not a slipway command.\nSee 'slipway --help'`);
+      return new SlipwayError('USAGE', `slipway: unknown command: ${cmd.path} ${quoted}\n\nRun '${cmd.path} --help' for more information`, { exitCode: 1 });
+    case 'commander.excessArguments': {
+      const max = Number(/Expected (\d+)/.exec(err.message)?.[1] ?? 0);
+      return argsError(cmd, { max });
+    }
     default:
-      return new SlipwayError('USAGE', `${err.message.replace(/^error: /, '')}\n${help}`);
+      return flagError(err.message.replace(/^error: /, ''), cmd);
   }
 }
 
-/** A "requires N argument(s)" error as docker/cli prints it. */
-export function argsError(opts: { commandPath: string; usage: string; description: string; min: number; exact?: boolean }): SlipwayError {
-  const n = opts.min;
-  const what = opts.exact ? `exactly ${n} argument${n === 1 ? '' : 's'}` : `at least ${n} argument${n === 1 ? '' : 's'}`;
-  return new SlipwayError('USAGE', `"${opts.commandPath}" requires ${what}.\nSee '${opts.commandPath} --help'.\n\nUsage:  ${opts.commandPath} ${opts.usage}\n\n${opts.description}`, { exitCode: 1 });
+/** docker/cli's argument-count errors: RequiresMinArgs, ExactArgs, RequiresMaxArgs. */
+export function argsError(cmd: CommandInfo, count: { min?: number; exact?: number; max?: number }): SlipwayError {
+  const plural = (n: number) => `${n} argument${n === 1 ? '' : 's'}`;
+  let what: string;
+  let verb = 'Run';
+  if (count.exact !== undefined) what = `requires ${plural(count.exact)}`;
+  else if (count.min !== undefined) {
+    what = `requires at least ${plural(count.min)}`;
+    verb = 'See';
+  } else what = `requires at most ${plural(count.max ?? 0)}`;
+  return new SlipwayError('USAGE', `slipway: '${cmd.path}' ${what}\n\nUsage:  ${cmd.path} ${cmd.usage}\n\n${verb} '${cmd.path} --help' for more information`, { exitCode: 1 });
 }
