@@ -106,6 +106,7 @@ function throughProgram(input: Readable, prog: string): Readable {
     if (failed) return;
     failed = true;
     input.unpipe(child.stdin);
+    input.destroy();
     child.kill();
     out.destroy(err);
   };
