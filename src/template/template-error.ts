@@ -24,7 +24,10 @@ export class TemplateError extends SlipwayError {
   partialOutput = '';
 
   constructor(goMessage: string, where: TemplatePosition) {
-    super('TEMPLATE', `template parsing error: ${goMessage}`);
+    // Go names only the line of a parse error; slipway adds the column in
+    // Go's own `:line:col:` form, so the user sees where the template broke.
+    const shown = goMessage.replace(/^(template: [^:]*:)(\d+): /, (_m, head: string, line: string) => `${head}${line}:${where.column}: `);
+    super('TEMPLATE', `template parsing error: ${shown}`);
     this.name = 'TemplateError';
     this.goMessage = goMessage;
     this.line = where.line;

@@ -117,7 +117,11 @@ describe('errors name the position as Go does', () => {
       assert.throws(() => renderTemplate(src, image), (err: unknown) => {
         assert.ok(err instanceof TemplateError);
         assert.equal(err.code, 'TEMPLATE');
-        assert.equal(err.message, `template parsing error: ${goMsg}`);
+        assert.equal(err.goMessage, goMsg);
+        // Go names only the line of a parse error; slipway also names the column, in Go's `:line:col:` form.
+        const shown = goMsg.replace(/^(template: :\d+)(: )/, `$1:${err.column}$2`);
+        assert.equal(err.message, `template parsing error: ${shown}`);
+        assert.match(err.message, /^template parsing error: template: :\d+:\d+: /);
         assert.equal(err.line, line);
         return true;
       });
