@@ -3,13 +3,13 @@
  * stages with their dependency graph, following BuildKit's dockerfile2llb
  * (global ARG scope, stage ARG scoping, ENV seeing old values, ONBUILD).
  */
-import type { DockerfileNode, DockerfileWarning } from './ast.js';
+import type { DockerfileNode, DockerfileWarning, ParseResult } from './ast.js';
 import { DockerfileError, UnpositionedError, atLine, positioned } from './errors.js';
 import { toInstruction } from './instructions.js';
 import { nodeFromLine, parseDockerfile } from './parser.js';
 import { DEFAULT_PATH, PROXY_ARGS, hostPlatform, parsePlatform, platformArgs } from './platform.js';
-import { emptyVars, expanderFor, varsFromList, withVar } from './scope.js';
-import { IDENTITY, checkCycles, findTarget, neededStages, resolveStageRef, skeleton } from './stages.js';
+import { emptyVars, expanderFor, varsFromList, withVar, withVars } from './scope.js';
+import { IDENTITY, checkCycles, findTarget, neededStages, resolveStageRef, skeleton, validateNode } from './stages.js';
 import type { Skeleton, StageSkeleton } from './stages.js';
 import type { ArgDeclaration, BuildDefinition, Instruction, MetaArg, Platform, Scope, Stage } from './types.js';
 
@@ -154,9 +154,7 @@ function processNode(ctx: Ctx, stage: Stage, run: StageRun, node: DockerfileNode
     run.scope = scope;
     ins.args = decls;
   } else if (ins.kind === 'env') {
-    let env = run.scope.env;
-    for (const p of ins.pairs) env = withVar(env, p.key, p.value);
-    run.scope = { env, args: run.scope.args };
+    run.scope = { env: withVars(run.scope.env, ins.pairs), args: run.scope.args };
   } else if (ins.kind === 'copy' && ins.from !== undefined) {
     const idx = addRef(ctx, stage, ins.from, 'copy', node.startLine);
     if (idx !== undefined) ins.fromStage = idx;
@@ -189,6 +187,9 @@ function expandStage(ctx: Ctx, stage: Stage, s: StageSkeleton, stages: readonly 
   if (base && !stage.explicitPlatform) stage.platform = base.platform;
   const info = base || stage.baseName === 'scratch' ? undefined : opts.baseImage?.(stage.baseName, stage.platform);
   const run: StageRun = { scope: initialScope(stage, info, finals), consumed: new Set() };
+  if (!stage.needed) {
+    for (const n of s.nodes) atLine(ctx.fileName, n.startLine, n.endLine, () => validateNode(n));
+  }
   const triggers = base
     ? base.instructions.flatMap((i) => (i.kind === 'onbuild' ? [i.expression] : []))
     : (info?.onBuild ?? []);
@@ -227,7 +228,17 @@ function unusedArgWarning(ctx: Ctx, consumed: Set<string>, defaults: Record<stri
 export function buildDefinition(opts: BuildDefinitionOptions): BuildDefinition {
   const fileName = opts.fileName ?? 'Dockerfile';
   const parsed = parseDockerfile(opts.text, { fileName });
-  const sk = skeleton(parsed);
+  try {
+    return define(opts, parsed, skeleton(parsed, false));
+  } catch (err) {
+    // Report a syntax error anywhere in the file before an expansion error, as BuildKit does.
+    if (err instanceof DockerfileError) skeleton(parsed, true);
+    throw err;
+  }
+}
+
+function define(opts: BuildDefinitionOptions, parsed: ParseResult, sk: Skeleton): BuildDefinition {
+  const fileName = parsed.fileName;
   const buildPlatform = opts.buildPlatform ?? hostPlatform();
   const targetPlatform = opts.platform ?? buildPlatform;
   const ctx: Ctx = { fileName, esc: parsed.escapeToken, buildArgs: opts.buildArgs ?? {}, globals: emptyVars(), warnings: [...parsed.warnings], sk };

@@ -131,12 +131,11 @@ function add(node: DockerfileNode, head: Head, ex: Expander): AddInstruction {
 function run(node: DockerfileNode, head: Head, ex: Expander): RunInstruction {
   const f = nodeFlags(node);
   const mounts = (f.lists.get('mount') ?? []).flatMap((m) => {
-    if (ex.expanding) return [parseMount(m, (w) => ex.word(w))];
     for (const field of splitCsv(m)) {
       const [k, v] = [field.slice(0, field.indexOf('=')).toLowerCase(), field.slice(field.indexOf('=') + 1)];
       if (k === 'from' && /\$./.test(v)) throw err("'from' doesn't support variable expansion, define alias stage instead");
     }
-    return [];
+    return ex.expanding ? [parseMount(m, (w) => ex.word(w))] : [];
   });
   const network = f.strings.get('network');
   if (network !== undefined && !['default', 'none', 'host'].includes(network)) {

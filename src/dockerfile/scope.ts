@@ -11,10 +11,18 @@ export function emptyVars(): Record<string, string> {
   return Object.create(null) as Record<string, string>;
 }
 
-/** A copy of `vars` with `key` set; `vars` is left untouched. */
+/**
+ * A copy of `vars` with `key` set; `vars` is left untouched. Object spread and
+ * computed keys define own properties, so even `__proto__` is stored as data.
+ */
 export function withVar(vars: Readonly<Record<string, string>>, key: string, value: string): Record<string, string> {
-  const out = Object.assign(emptyVars(), vars);
-  out[key] = value;
+  return { ...vars, [key]: value };
+}
+
+/** A copy of `vars` with every pair set, in order (one copy for the batch). */
+export function withVars(vars: Readonly<Record<string, string>>, pairs: readonly { key: string; value: string }[]): Record<string, string> {
+  const out: Record<string, string> = { ...vars };
+  for (const p of pairs) Object.defineProperty(out, p.key, { value: p.value, enumerable: true, writable: true, configurable: true });
   return out;
 }
 
@@ -47,7 +55,7 @@ export function expanderFor(vars: Readonly<Record<string, string>>, escapeToken:
   return {
     expanding: true,
     word(s) {
-      const r = lex(s, env, { escapeToken });
+      const r = lex(s, env, { escapeToken }, false);
       note(r.unmatched);
       return r.result;
     },
@@ -57,7 +65,7 @@ export function expanderFor(vars: Readonly<Record<string, string>>, escapeToken:
       return r.words;
     },
     raw(s) {
-      const r = lex(s, env, { escapeToken: '\\', skipProcessQuotes: true });
+      const r = lex(s, env, { escapeToken: '\\', skipProcessQuotes: true }, false);
       note(r.unmatched);
       return r.result;
     },

@@ -39,6 +39,7 @@ export interface LexResult {
 const EOF = '';
 const SIMPLE = /^[^$'"\\`]*$/;
 
+/** Word collection when the caller wants words; NoWords otherwise (faster). */
 class Words {
   words: string[] = [];
   buf = '';
@@ -70,6 +71,17 @@ class Words {
     return this.words;
   }
 }
+
+class NoWords extends Words {
+  override addChar(): void {}
+  override addRaw(): void {}
+  override addString(): void {}
+  override get(): string[] {
+    return [];
+  }
+}
+
+const NO_WORDS = new NoWords();
 
 function isDigit(ch: string): boolean {
   return (ch >= '0' && ch <= '9') || (ch > '\x7f' && /^\p{Nd}$/u.test(ch));
@@ -109,19 +121,19 @@ class ShellWord {
     return ch;
   }
 
-  processStopOn(stop: string, rawEscapes: boolean): { result: string; words: string[] } {
+  processStopOn(stop: string, rawEscapes: boolean, wantWords = false): { result: string; words: string[] } {
     const saved = this.rawEscapes;
     this.rawEscapes = rawEscapes;
     try {
-      return this.stopOn(stop);
+      return this.stopOn(stop, wantWords);
     } finally {
       this.rawEscapes = saved;
     }
   }
 
-  private stopOn(stop: string): { result: string; words: string[] } {
+  private stopOn(stop: string, wantWords: boolean): { result: string; words: string[] } {
     let result = '';
-    const words = new Words();
+    const words = wantWords ? new Words() : NO_WORDS;
     const quotes = !this.opts.skipProcessQuotes;
     const esc = this.opts.escapeToken;
     while (this.peek() !== EOF) {
@@ -396,18 +408,19 @@ function splitSimple(word: string): string[] {
 }
 
 /**
- * Processes `word` as BuildKit's shell lexer does. Throws UnpositionedError
+ * Processes `word` as BuildKit's shell lexer does (`wantWords` false skips
+ * the word split when only `result` is needed). Throws UnpositionedError
  * (`failed to process "<word>": <reason>`) on a syntax error or a `${V?msg}`
  * whose variable is unset.
  */
-export function lex(word: string, env: EnvLookup, opts: LexOptions = {}): LexResult {
+export function lex(word: string, env: EnvLookup, opts: LexOptions = {}, wantWords = true): LexResult {
   const o = fullOptions(opts);
   if (SIMPLE.test(word)) {
-    return { result: word, words: splitSimple(word), matched: new Set(), unmatched: new Set() };
+    return { result: word, words: wantWords ? splitSimple(word) : [], matched: new Set(), unmatched: new Set() };
   }
   const sw = new ShellWord(word, env, o);
   try {
-    const { result, words } = sw.processStopOn(EOF, o.rawEscapes);
+    const { result, words } = sw.processStopOn(EOF, o.rawEscapes, wantWords);
     return { result, words, matched: sw.matched, unmatched: sw.unmatched };
   } catch (err) {
     if (err instanceof UnpositionedError) {
@@ -419,7 +432,7 @@ export function lex(word: string, env: EnvLookup, opts: LexOptions = {}): LexRes
 
 /** Expands one word (quotes removed, spaces kept). */
 export function processWord(word: string, env: EnvLookup, opts: LexOptions = {}): string {
-  return lex(word, env, opts).result;
+  return lex(word, env, opts, false).result;
 }
 
 /** Expands and splits into words (the split happens after expansion). */

@@ -37,6 +37,11 @@ export const IDENTITY: Expander = {
 
 const EMPTY_SCOPE = { env: {}, args: {} };
 
+/** Checks one non-FROM node's syntax without expanding anything (throws UnpositionedError). */
+export function validateNode(node: DockerfileNode): void {
+  toInstruction(node, EMPTY_SCOPE, IDENTITY);
+}
+
 /** Checks a FROM line's arguments and flags; returns the lower-case stage name. */
 export function fromStageName(node: DockerfileNode): string | undefined {
   const args = node.args;
@@ -84,9 +89,11 @@ function collectRefs(stage: StageSkeleton, node: DockerfileNode): void {
 /**
  * Splits the nodes into global ARGs and stages and checks every instruction's
  * syntax (unknown instructions, flags, argument counts, stage names), as
- * BuildKit's instructions.Parse does for the whole file. Throws DockerfileError.
+ * BuildKit's instructions.Parse does for the whole file (with `validate`
+ * false, only the structure: instruction names, FROM lines and stage
+ * references). Throws DockerfileError.
  */
-export function skeleton(parsed: ParseResult): Skeleton {
+export function skeleton(parsed: ParseResult, validate = true): Skeleton {
   const { fileName } = parsed;
   const metaArgs: DockerfileNode[] = [];
   const stages: StageSkeleton[] = [];
@@ -106,7 +113,7 @@ export function skeleton(parsed: ParseResult): Skeleton {
         stages.push({ index: stages.length, ...(name !== undefined ? { name } : {}), from: node, nodes: [], refs: [] });
         return;
       }
-      toInstruction(node, EMPTY_SCOPE, IDENTITY);
+      if (validate) validateNode(node);
       const current = stages[stages.length - 1];
       if (!current) {
         if (node.instruction === 'arg') {

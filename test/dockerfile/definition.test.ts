@@ -253,3 +253,15 @@ describe('stages, targets and dependencies', () => {
     assert.deepEqual(d.stages[1]?.platform, AMD64);
   });
 });
+
+describe('robustness', () => {
+  test('a syntax error later in the file wins over an earlier expansion error', () => {
+    fails('FROM a\nENV X=${NOPE:?}\nCOPY x', 3, /COPY requires at least two arguments/);
+  });
+  test('__proto__ and constructor are ordinary variable names', () => {
+    const wd = first('FROM a\nENV __proto__=p constructor=c\nARG toString=t\nWORKDIR /$__proto__/$constructor/$toString/${hasOwnProperty:-h}', 'workdir');
+    assert.equal(wd.path, '/p/c/t/h');
+    assert.equal(Object.getPrototypeOf(wd.scope.env), Object.prototype);
+    assert.equal(Object.getOwnPropertyDescriptor(wd.scope.env, '__proto__')?.value, 'p');
+  });
+});
