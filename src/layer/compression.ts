@@ -73,6 +73,18 @@ export function peek(input: Readable, n: number): Promise<{ head: Buffer; stream
   });
 }
 
+/**
+ * The output of a (de)compressor. A failure can happen before the caller
+ * starts reading; the error is kept (`errored`) and delivered to whoever
+ * reads or pipes the stream, instead of crashing the process as an
+ * unhandled 'error' event.
+ */
+function outputStream(): PassThrough {
+  const out = new PassThrough({ highWaterMark: 1 << 20 });
+  out.on('error', () => undefined);
+  return out;
+}
+
 function corrupt(what: string, err: unknown): SlipwayError {
   if (err instanceof SlipwayError) return err;
   const msg = err instanceof Error ? err.message : String(err);
@@ -81,7 +93,7 @@ function corrupt(what: string, err: unknown): SlipwayError {
 
 /** Pipe `input` through zlib; failures end the returned stream with a SlipwayError. */
 function throughZlib(input: Readable, z: zlib.Gunzip | zlib.Gzip, what: string): Readable {
-  const out = new PassThrough({ highWaterMark: 1 << 20 });
+  const out = outputStream();
   const fail = (err: SlipwayError): void => {
     if (!out.destroyed) out.destroy(err);
     input.destroy();
@@ -98,7 +110,7 @@ function throughZlib(input: Readable, z: zlib.Gunzip | zlib.Gzip, what: string):
 
 /** Run `prog -dc` with `input` on stdin; the output stream errors unless the program exits 0. */
 function throughProgram(input: Readable, prog: string): Readable {
-  const out = new PassThrough({ highWaterMark: 1 << 20 });
+  const out = outputStream();
   const child = spawn(prog, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   let failed = false;

@@ -4,6 +4,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { applyLayer } from '../../src/layer/apply.js';
 import { scanTar } from '../../src/layer/scan.js';
+import { decompress } from '../../src/layer/compression.js';
+import zlib from 'node:zlib';
 import { TarWriter } from '../../src/layer/tar-writer.js';
 import type { TarHeaderInput } from '../../src/layer/tar-format.js';
 import { isSlipwayError } from '../../src/errors.js';
@@ -179,5 +181,16 @@ describe('scanTar', () => {
     const r = await scanTar(chunked(tar, 100), { digest: true });
     const expected = `sha256:${sh('sha256sum', [], { input: tar }).toString().split(' ')[0]}`;
     assert.deepEqual(r, { entries: 4, tarBytes: tar.length, contentBytes: 5, diskBytes: 5 + '/etc/passwd'.length, digest: expected });
+  });
+});
+
+describe('applyLayer with decompress', () => {
+  test('a gzip layer with a corrupt tail fails instead of applying a truncated tree', async () => {
+    const tar = await makeTar([[{ name: 'f' }, 'x'.repeat(100000)]]);
+    const gz = zlib.gzipSync(tar);
+    const bad = Buffer.from(gz);
+    bad.writeUInt32LE((gz.readUInt32LE(gz.length - 8) ^ 1) >>> 0, gz.length - 8); // CRC32 trailer
+    await applyLayer({ input: await decompress(chunked(gz)), dest: tmpDir() });
+    await assert.rejects(applyLayer({ input: await decompress(chunked(bad)), dest: tmpDir() }), (e: unknown) => isSlipwayError(e, 'INVALID_ARCHIVE') && /gzip/u.test(e.message));
   });
 });

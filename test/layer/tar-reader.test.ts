@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { readTar } from '../../src/layer/tar-reader.js';
 import { isSlipwayError } from '../../src/errors.js';
-import { computeChecksums } from '../../src/layer/tar-format.js';
+import { computeChecksums, parseNumeric } from '../../src/layer/tar-format.js';
 import { chunked, readAll, sh, tmpDir, trySetXattr } from './helpers.js';
 import type { ReadEntry } from './helpers.js';
 
@@ -232,5 +232,35 @@ describe('readTar end of archive and corruption (Go archive/tar rules)', () => {
       bodies.push(Buffer.concat(parts).toString());
     }
     assert.deepEqual(bodies, ['AAA', 'B']);
+  });
+});
+
+describe('numeric fields', () => {
+  const field = (bytes: number[], len: number): Buffer => {
+    const b = Buffer.alloc(len);
+    Buffer.from(bytes).copy(b, len - bytes.length);
+    return b;
+  };
+  const cases: Array<[string, Buffer, number]> = [
+    ['octal with NUL', Buffer.from('0000644\0'), 0o644],
+    ['octal padded with spaces', Buffer.from('   644  '), 0o644],
+    ['empty', Buffer.alloc(8), 0],
+    ['base-256 uid 1000000000', (() => { const b = field([0x3b, 0x9a, 0xca, 0x00], 8); b[0] = 0x80; return b; })(), 1000000000],
+    ['base-256 size 9 GiB', (() => { const b = field([0x02, 0x40, 0x00, 0x00, 0x00], 12); b[0] = 0x80; return b; })(), 9 * 2 ** 30],
+    ['base-256 negative -1', Buffer.alloc(12, 0xff), -1],
+  ];
+  for (const [what, buf, expected] of cases) {
+    test(what, () => assert.equal(parseNumeric(buf, 0, buf.length), expected));
+  }
+  test('invalid octal digits throw', () => assert.throws(() => parseNumeric(Buffer.from('00009\0'), 0, 6)));
+
+  test('a GNU base-256 size larger than the input is a truncated body', async () => {
+    const blk = ustarBlock('huge', 0, (b) => {
+      b.write('ustar  \0', 257, 'latin1');
+      b.fill(0, 124, 136);
+      b[124] = 0x80;
+      b.writeUIntBE(9 * 2 ** 30, 136 - 6, 6);
+    });
+    await rejects(Buffer.concat([blk, Buffer.alloc(4096, 1)]), /entry "huge": unexpected end of archive inside the body \(4096 of 9663676416 bytes\)/u);
   });
 });
