@@ -16,7 +16,7 @@ import type { ImageStore } from '../store/image-store.js';
 import { Annotation } from '../store/refs.js';
 import type { StagedBlob } from '../store/blobs.js';
 import { planImages, type ImagePlan } from './plan.js';
-import { discardAll, readArchive, type ArchiveFile } from './read-archive.js';
+import { discardAll, readArchive, type ArchiveContents, type ArchiveFile } from './read-archive.js';
 
 /** Options of loadArchive. */
 export interface LoadOptions {
@@ -39,8 +39,14 @@ export interface LoadedImage {
 export async function loadArchive(options: LoadOptions): Promise<LoadedImage[]> {
   const { store, source } = options;
   const label = source;
-  const input = await decompress(options.input);
-  const contents = await readArchive(input, store.blobs, label);
+  let contents: ArchiveContents;
+  try {
+    contents = await readArchive(await decompress(options.input), store.blobs, label);
+  } catch (err) {
+    // readArchive discarded what it staged; the lease it took must go too.
+    await store.close();
+    throw err;
+  }
   const extra: StagedBlob[] = [];
   try {
     const plans = planImages(contents, label);
