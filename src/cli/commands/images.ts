@@ -47,7 +47,8 @@ export async function imagesCommand(ctx: CliContext, args: string[], opts: Opts)
 }
 
 function imageFields(row: Row, trunc: boolean, now: Date): Record<string, unknown> {
-  const created = row.record.created ? new Date(row.record.created) : undefined;
+  // The engine's image list carries Created in whole seconds (unix time): CreatedAt shows no fraction.
+  const created = row.record.created ? new Date(Math.floor(Date.parse(row.record.created) / 1000) * 1000) : undefined;
   return {
     Containers: 'N/A',
     CreatedAt: created ? formatGoTime(created) : '',
