@@ -33,21 +33,21 @@ export function parseFilters(flags: readonly string[], prev?: Filters): Filters 
 }
 
 /**
- * Args.Validate: throws INVALID_ARGUMENT `invalid filter 'KEY'` for the first
+ * Args.Validate: throws INVALID_ARGUMENT `Invalid filter 'KEY'` for the first
  * key (in the order given) that is not allowed. Docker's CLI shows it after
  * `Error response from daemon: `.
  */
 export function checkFilterKeys(filters: Filters, allowed: Iterable<string>): void {
   const ok = new Set(allowed);
   for (const key of filters.keys()) {
-    if (!ok.has(key)) throw new SlipwayError('INVALID_ARGUMENT', `invalid filter '${key}'`);
+    if (!ok.has(key)) throw new SlipwayError('INVALID_ARGUMENT', `Invalid filter '${key}'`);
   }
 }
 
 /**
  * Args.GetBoolOrDefault ('dangling=true'): `defaultValue` when the key is
  * absent; true/1 or false/0 otherwise. Conflicting or other values throw
- * INVALID_ARGUMENT `invalid filter 'dangling=[maybe]'`.
+ * INVALID_ARGUMENT `Invalid filter 'dangling=[maybe]'`.
  */
 export function getBoolFilter(filters: Filters, key: string, defaultValue: boolean): boolean {
   const values = filters.get(key);
@@ -55,7 +55,7 @@ export function getBoolFilter(filters: Filters, key: string, defaultValue: boole
   const isFalse = values.includes('0') || values.includes('false');
   const isTrue = values.includes('1') || values.includes('true');
   if (isFalse === isTrue) {
-    throw new SlipwayError('INVALID_ARGUMENT', `invalid filter '${key}=[${values.join(' ')}]'`);
+    throw new SlipwayError('INVALID_ARGUMENT', `Invalid filter '${key}=[${values.join(' ')}]'`);
   }
   return isTrue;
 }
