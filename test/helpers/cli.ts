@@ -4,8 +4,8 @@
  * between runs (relative times, row order Docker leaves unspecified).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, createReadStream } from 'node:fs';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { createReadStream, existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,7 +58,7 @@ export function slipway(args: string[], options: RunOptions): Promise<CliResult>
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, '--root', options.root, ...args], {
       cwd: options.cwd ?? REPO,
-      env: { ...process.env, ...options.env },
+      env: { ...process.env, TZ: 'UTC', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];
@@ -104,9 +104,13 @@ export async function tempStore(t: TestContext): Promise<Store> {
   return bind(join(await tempDir(t, 'slipway-cli-'), 'root'));
 }
 
-/** A fresh store for a describe block, removed by an after() hook of that block. Call it in before(). */
-export async function suiteStore(): Promise<Store> {
-  const dir = await mkdtemp(join(tmpdir(), 'slipway-cli-'));
+/**
+ * A fresh store for a describe block, removed by an after() hook of that
+ * block. Call it in the describe body itself (not in a hook: an after()
+ * registered inside before() runs right after it).
+ */
+export function suiteStore(): Store {
+  const dir = mkdtempSync(join(tmpdir(), 'slipway-cli-'));
   after(() => rm(dir, { recursive: true, force: true }));
   return bind(join(dir, 'root'));
 }
