@@ -75,7 +75,7 @@ async function checkLayers(plan: ImagePlan, store: ImageStore, out: Map<ArchiveF
   for (const [i, file] of plan.layers.entries()) {
     let layer = out.get(file);
     if (!layer) {
-      layer = file.scan ? { blob: file.blob, diskSize: file.scan.diskBytes } : await decompressLayer(file, store, label);
+      layer = file.scan ? { blob: file.blob, diskSize: file.scan.contentBytes } : await decompressLayer(file, store, label);
       if (layer.blob !== file.blob) extra.push(layer.blob);
       out.set(file, layer);
     }
