@@ -32,12 +32,30 @@ export function configJson(c: ContainerConfig | undefined): Json {
   return out;
 }
 
+/**
+ * `{{json .Config}}` as docker/cli 28 prints it: the client decodes Config into
+ * the OCI image config type (DockerOCIImageConfig), so only set fields appear,
+ * in that type's order. (The 20.10 client printed the full container.Config.)
+ */
+export function ociConfigJson(c: ContainerConfig | undefined): Json {
+  const v = c ?? {};
+  const out: Json = {};
+  const set = (k: string, x: unknown) => {
+    const empty = x == null || x === '' || x === false || (Array.isArray(x) && x.length === 0) || (typeof x === 'object' && Object.keys(x as object).length === 0);
+    if (!empty) out[k] = x;
+  };
+  set('User', v.User); set('ExposedPorts', v.ExposedPorts); set('Env', v.Env); set('Entrypoint', v.Entrypoint); set('Cmd', v.Cmd);
+  set('Volumes', v.Volumes); set('WorkingDir', v.WorkingDir); set('Labels', v.Labels); set('StopSignal', v.StopSignal);
+  set('ArgsEscaped', v.ArgsEscaped); set('Healthcheck', v.Healthcheck); set('OnBuild', v.OnBuild); set('Shell', v.Shell);
+  return out;
+}
+
 const nilMap = (m: Record<string, unknown> | null | undefined, wrapEmpty = false) =>
   m == null ? goNilMap() : wrapEmpty ? Object.fromEntries(Object.keys(m).map((k) => [k, EMPTY_STRUCT])) : m;
 const nilSlice = (s: string[] | null | undefined) => (s == null ? goNilSlice() : s);
 
-/** The typed container.Config value (all 25 fields, in Go's declaration order). */
-export function configTyped(c: ContainerConfig | undefined): unknown {
+/** The typed container.Config value (all 25 fields, in Go's declaration order); `json` prints `jsonForm`. */
+export function configTyped(c: ContainerConfig | undefined, jsonForm: Json = configJson(c)): unknown {
   const v = c ?? {};
   return goStruct({
     Hostname: v.Hostname ?? '', Domainname: v.Domainname ?? '', User: v.User ?? '',
@@ -47,7 +65,7 @@ export function configTyped(c: ContainerConfig | undefined): unknown {
     ArgsEscaped: v.ArgsEscaped ?? false, Image: v.Image ?? '', Volumes: nilMap(v.Volumes, true), WorkingDir: v.WorkingDir ?? '',
     Entrypoint: nilSlice(v.Entrypoint), NetworkDisabled: false, MacAddress: '', OnBuild: nilSlice(v.OnBuild),
     Labels: nilMap(v.Labels), StopSignal: v.StopSignal ?? '', StopTimeout: null, Shell: nilSlice(v.Shell),
-  }, '*container.Config', configJson(c));
+  }, '*container.Config', jsonForm);
 }
 
 /** The inspect JSON document of one image. */
@@ -84,7 +102,7 @@ export function inspectTyped(rec: ImageRecord, cfg: ImageConfig, json: Json): un
   return goStruct({
     Id: j.Id, RepoTags: j.RepoTags, RepoDigests: j.RepoDigests, Parent: j.Parent, Comment: j.Comment, Created: j.Created,
     Container: j.Container, ContainerConfig: configTyped(cfg.container_config), DockerVersion: j.DockerVersion, Author: j.Author,
-    Config: cfg.config ? configTyped(cfg.config) : null,
+    Config: cfg.config ? configTyped(cfg.config, ociConfigJson(cfg.config)) : null,
     Architecture: j.Architecture, Variant: cfg.variant ?? '', Os: j.Os, OsVersion: cfg['os.version'] ?? '',
     Size: rec.size, VirtualSize: rec.size,
     GraphDriver: goStruct({ Data: goNilMap('map[string]string'), Name: 'slipway' }, 'types.GraphDriverData', j.GraphDriver),
