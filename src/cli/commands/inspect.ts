@@ -46,7 +46,8 @@ export async function inspectCommand(ctx: CliContext, words: string[], opts: Opt
   for (const word of words) {
     const found = findImage(records, word);
     if (!found) {
-      errors.push(type === 'image' || ctx.commandPath === 'slipway image inspect' ? noSuchImage(word).message : `No such object: ${word}`);
+      // docker/cli 28 wraps the daemon's answer: "no such image: nosuch: No such image: nosuch:latest".
+      errors.push(type === 'image' || ctx.commandPath === 'slipway image inspect' ? `no such image: ${word}: ${noSuchImage(word).message}` : `No such object: ${word}`);
       continue;
     }
     const cfg = await store.config(found.record);
