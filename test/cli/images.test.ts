@@ -143,10 +143,10 @@ describe('images on the loaded fixtures', () => {
     [['images', 'a', 'b'], 'images-two-args'],
     [['images', '--bogus'], 'images-bogus-flag'],
   ];
-  // Go's lexer errors carry no column (`template: :1: unclosed action`); src/template adds one.
+  // Go's parse errors carry no column (`template: :1: unclosed action`); src/template adds one.
   ERRORS.push([['images', '--format', '{{.ID'], 'images-format-parse-error']);
   for (const [args, ref] of ERRORS) {
-    const todo = ref === 'images-format-parse-error' ? 'src/template: lexer errors without a column, as Go prints them' : undefined;
+    const todo = ref === 'images-format-parse-error' ? 'src/template: parse errors without a column, as Go prints them' : undefined;
     test(`${args.join(' ')} fails as ${ref}.txt`, { todo }, async () => {
       const r = reference(ref);
       const res = await store.run(args);
