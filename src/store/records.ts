@@ -57,6 +57,11 @@ export function toRecords(entries: readonly Descriptor[]): ImageRecord[] {
     const tagged = a[Annotation.taggedAt];
     if (tagged !== undefined && (rec.lastTagTime === undefined || tagged > rec.lastTagTime)) rec.lastTagTime = tagged;
   }
+  // Docker's reference store lists an image's references sorted by their full string (lexicalRefs).
+  for (const rec of byId.values()) {
+    rec.names.sort();
+    rec.repoDigests.sort();
+  }
   return [...byId.values()];
 }
 
