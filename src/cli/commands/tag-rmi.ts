@@ -13,7 +13,8 @@ export async function tagCommand(ctx: CliContext, args: string[]): Promise<void>
   try {
     name = normalizeName(parseReference(target));
   } catch (err) {
-    throw new SlipwayError('INVALID_ARGUMENT', `Error parsing reference: "${target}" is not a valid repository/tag: ${(err as Error).message}`, { cause: err });
+    // docker/cli parses the target itself and prints this error bare (no daemon prefix): a client-side usage error, exit 1.
+    throw new SlipwayError('USAGE', `Error parsing reference: "${target}" is not a valid repository/tag: ${(err as Error).message}`, { cause: err, exitCode: 1 });
   }
   const store = ctx.store();
   const { record } = resolveImage(await store.list(), source);
