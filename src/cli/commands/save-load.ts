@@ -70,7 +70,8 @@ export async function openInput(file: string): Promise<NodeJS.ReadableStream> {
   const stream = createReadStream(file, { highWaterMark: 1 << 20 });
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
-    stream.once('error', (err) => reject(new SlipwayError('NOT_FOUND', `open ${file}: ${isErrno(err, 'ENOENT') ? 'no such file or directory' : err.message}`, { cause: err })));
+    // docker/cli opens the file itself and prints the error bare (load-missing-file.txt, import-missing.txt): exit 1, no prefix.
+    stream.once('error', (err) => reject(new SlipwayError('USAGE', `open ${file}: ${isErrno(err, 'ENOENT') ? 'no such file or directory' : err.message}`, { cause: err, exitCode: 1 })));
   });
   return stream;
 }
