@@ -220,6 +220,22 @@ function unusedArgWarning(ctx: Ctx, consumed: Set<string>, defaults: Record<stri
 }
 
 /**
+ * BuildKit's proxy environment for RUN: a build arg named like a proxy
+ * variable in any case (keys in sorted order, the last one winning) sets both
+ * the upper- and the lower-case variable.
+ */
+function proxyEnvOf(buildArgs: Readonly<Record<string, string>>): Record<string, string> {
+  const out = emptyVars();
+  for (const k of Object.keys(buildArgs).sort()) {
+    const lower = k.toLowerCase();
+    if (!PROXY_ARGS.includes(lower)) continue;
+    out[lower.toUpperCase()] = buildArgs[k] ?? '';
+    out[lower] = buildArgs[k] ?? '';
+  }
+  return out;
+}
+
+/**
  * Parses, checks and expands a Dockerfile for one target. Throws a
  * DockerfileError (code DOCKERFILE, with `line`) for syntax errors anywhere,
  * an unknown target, dependency cycles, and expansion errors in the stages
@@ -241,7 +257,7 @@ function define(opts: BuildDefinitionOptions, parsed: ParseResult, sk: Skeleton)
   const fileName = parsed.fileName;
   const buildPlatform = opts.buildPlatform ?? hostPlatform();
   const targetPlatform = opts.platform ?? buildPlatform;
-  const ctx: Ctx = { fileName, esc: parsed.escapeToken, buildArgs: opts.buildArgs ?? {}, globals: emptyVars(), warnings: [...parsed.warnings], sk };
+  const ctx: Ctx = { fileName, esc: parsed.escapeToken, buildArgs: opts.buildArgs ?? {}, globals: emptyVars(), warnings: [...parsed.warnings, ...sk.warnings], sk };
   const defaults = platformArgs(buildPlatform, targetPlatform);
   const consumed = new Set<string>();
   const metas = metaArgs(ctx, sk.metaArgs, defaults, consumed);
@@ -266,8 +282,7 @@ function define(opts: BuildDefinitionOptions, parsed: ParseResult, sk: Skeleton)
     for (const k of perStage[i] ?? []) consumed.add(k);
   }
   unusedArgWarning(ctx, consumed, defaults);
-  const proxyEnv = emptyVars();
-  for (const k of PROXY_ARGS) if (has(ctx.buildArgs, k)) proxyEnv[k] = ctx.buildArgs[k] ?? '';
+  const proxyEnv = proxyEnvOf(ctx.buildArgs);
   const syntax = parsed.directives.find((d) => d.name === 'syntax')?.value;
   return {
     fileName, escapeToken: parsed.escapeToken, ...(syntax !== undefined ? { syntax } : {}),
@@ -298,7 +313,7 @@ export function expandOnbuildTriggers(opts: TriggerOptions): { instructions: Ins
   const from: DockerfileNode = { instruction: 'from', original: '', startLine: line, endLine: line, flags: [], rest: '', args: [], json: false, heredocs: [] };
   const ctx: Ctx = {
     fileName, esc: opts.escapeToken ?? '\\', buildArgs: {}, globals: emptyVars(), warnings: [],
-    sk: { metaArgs: [], stages: [] },
+    sk: { metaArgs: [], stages: [], warnings: [] },
   };
   const stage: Stage = {
     index: 0, line, baseName: '', platform: hostPlatform(), explicitPlatform: false,

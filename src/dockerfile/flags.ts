@@ -80,10 +80,13 @@ const UNITS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, 
 
 /**
  * Parses a Go duration (`30s`, `1m30s`, `1.5h`, `300ms`) into nanoseconds.
- * Throws UnpositionedError `time: invalid duration "x"` like Go.
+ * Throws UnpositionedError with Go's time.ParseDuration wording:
+ * `time: invalid duration "x"`, `time: missing unit in duration "5"`,
+ * `time: unknown unit "d" in duration "5d"`.
  */
 export function parseGoDuration(s: string): number {
-  const bad = (): UnpositionedError => new UnpositionedError(`time: invalid duration ${JSON.stringify(s)}`);
+  const q = JSON.stringify(s);
+  const bad = (): UnpositionedError => new UnpositionedError(`time: invalid duration ${q}`);
   let rest = s;
   let sign = 1;
   if (rest.startsWith('-') || rest.startsWith('+')) {
@@ -93,11 +96,16 @@ export function parseGoDuration(s: string): number {
   if (rest === '0') return 0;
   if (rest === '') throw bad();
   let total = 0;
-  const re = /^(\d*\.?\d*)(ns|us|µs|μs|ms|s|m|h)/;
+  const re = /^(\d*)(\.?)(\d*)([^\d.]*)/u;
   while (rest !== '') {
     const m = re.exec(rest);
-    if (!m || m[1] === '' || m[1] === '.') throw bad();
-    total += Number(m[1]) * (UNITS[m[2] ?? ''] ?? 0);
+    const num = `${m?.[1] ?? ''}${m?.[2] ?? ''}${m?.[3] ?? ''}`;
+    if (!m || (m[1] === '' && m[3] === '')) throw bad();
+    const unit = m[4] ?? '';
+    if (unit === '') throw new UnpositionedError(`time: missing unit in duration ${q}`);
+    const scale = UNITS[unit];
+    if (scale === undefined) throw new UnpositionedError(`time: unknown unit ${JSON.stringify(unit)} in duration ${q}`);
+    total += Number(num) * scale;
     rest = rest.slice(m[0].length);
   }
   return sign * Math.round(total);

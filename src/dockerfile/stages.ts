@@ -2,7 +2,7 @@
  * The static shape of a Dockerfile: global ARGs, stages, their names and
  * the dependency graph between them, checked before anything is expanded.
  */
-import type { DockerfileNode, ParseResult } from './ast.js';
+import type { DockerfileNode, DockerfileWarning, ParseResult } from './ast.js';
 import { UnpositionedError, atLine, positioned, withSuggestion } from './errors.js';
 import { checkKnown, nodeFlags, toInstruction } from './instructions.js';
 import type { Expander } from './instructions.js';
@@ -23,6 +23,8 @@ export interface StageSkeleton {
 export interface Skeleton {
   metaArgs: DockerfileNode[];
   stages: StageSkeleton[];
+  /** Lint warnings found on the way (DuplicateStageName). */
+  warnings: DockerfileWarning[];
 }
 
 const STAGE_NAME = /^[a-z][a-z0-9-_.]*$/;
@@ -97,18 +99,19 @@ export function skeleton(parsed: ParseResult, validate = true): Skeleton {
   const { fileName } = parsed;
   const metaArgs: DockerfileNode[] = [];
   const stages: StageSkeleton[] = [];
-  const names = new Map<string, number>();
+  const names = new Set<string>();
+  const warnings: DockerfileWarning[] = [];
   for (const node of parsed.nodes) {
     atLine(fileName, node.startLine, node.endLine, () => {
       checkKnown(node.instruction, node.original.trim().split(/\s+/)[0] ?? node.instruction);
       if (node.instruction === 'from') {
         const name = fromStageName(node);
         if (name !== undefined) {
-          const prev = names.get(name);
-          if (prev !== undefined) {
-            throw new UnpositionedError(`duplicate stage name ${JSON.stringify(name)}, stage names should be unique (first defined on line ${prev})`);
+          // BuildKit only lints this (DuplicateStageName); later references see the last stage of that name.
+          if (names.has(name)) {
+            warnings.push({ rule: 'DuplicateStageName', message: `Duplicate stage name ${JSON.stringify(name)}, stage names should be unique`, line: node.startLine });
           }
-          names.set(name, node.startLine);
+          names.add(name);
         }
         stages.push({ index: stages.length, ...(name !== undefined ? { name } : {}), from: node, nodes: [], refs: [] });
         return;
@@ -130,7 +133,13 @@ export function skeleton(parsed: ParseResult, validate = true): Skeleton {
     const last = parsed.nodes[parsed.nodes.length - 1];
     throw positioned(new UnpositionedError('dockerfile contains no stages to build: no FROM instruction'), fileName, last?.startLine ?? 0);
   }
-  return { metaArgs, stages };
+  return { metaArgs, stages, warnings };
+}
+
+/** The last stage named `lower` (BuildKit's name map keeps the last one of duplicates). */
+function lastNamed(stages: readonly StageSkeleton[], lower: string): StageSkeleton | undefined {
+  for (let i = stages.length - 1; i >= 0; i--) if (stages[i]?.name === lower) return stages[i];
+  return undefined;
 }
 
 /** Resolves a `--from` value to a stage index, or undefined for an image. Throws on a bad index. */
@@ -140,8 +149,7 @@ export function resolveStageRef(ref: string, stages: readonly StageSkeleton[], a
     if (i < 0 || i >= stages.length) throw new UnpositionedError(`invalid stage index ${i}`);
     return i;
   }
-  const lower = ref.toLowerCase();
-  return stages.find((s) => s.name === lower)?.index;
+  return lastNamed(stages, ref.toLowerCase())?.index;
 }
 
 /** Throws `circular dependency detected on stage: X` when the graph has a cycle. */
@@ -174,7 +182,7 @@ export function neededStages(target: number, deps: readonly (readonly number[])[
 export function findTarget(target: string | undefined, stages: readonly StageSkeleton[]): number {
   if (target === undefined || target === '') return stages.length - 1;
   const lower = target.toLowerCase();
-  const found = stages.find((s) => s.name === lower);
+  const found = lastNamed(stages, lower);
   if (found) return found.index;
   const names = stages.flatMap((s) => (s.name ? [s.name] : []));
   throw new UnpositionedError(withSuggestion(`target stage ${JSON.stringify(target)} could not be found`, lower, names, false));

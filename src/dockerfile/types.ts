@@ -265,7 +265,11 @@ export interface BuildDefinition {
   /** Indexes of the stages the target needs, in file order (includes `target`). */
   needed: number[];
   metaArgs: MetaArg[];
-  /** Predefined proxy build args given (HTTP_PROXY ...): passed to RUN, never persisted. */
+  /**
+   * The proxy environment every RUN gets on top of its scope (never persisted):
+   * for each proxy build arg given (HTTP_PROXY, https_proxy ..., any case),
+   * both the upper- and lower-case variable, as BuildKit's llb.ProxyEnv does.
+   */
   proxyEnv: Readonly<Record<string, string>>;
   buildPlatform: Platform;
   targetPlatform: Platform;
