@@ -1,0 +1,241 @@
+/**
+ * A build context: a directory seen through its .dockerignore, the way
+ * BuildKit's COPY sees the transferred context. Only visible paths exist:
+ * a path is visible when it is not ignored, or when it is a directory that
+ * holds a visible path (a `!` exception re-including something below an
+ * ignored directory). Ignored subtrees that no exception can reach are
+ * never listed; ignored files are never opened.
+ *
+ * Symlinks are resolved inside the context, as BuildKit resolves them inside
+ * its snapshot (continuity's fs.RootPath): an absolute target starts again
+ * at the context root and `..` never climbs above it. More than 255 links
+ * on one path is reported as a symlink loop.
+ *
+ * File-system calls are synchronous on purpose: a walk is tens of thousands
+ * of tiny lstat/readdir calls, where the promise machinery would cost more
+ * than the calls themselves.
+ */
+import fs from 'node:fs';
+import type { Stats } from 'node:fs';
+import path from 'node:path';
+import { SlipwayError, isErrno } from '../../errors.js';
+import type { IgnoreMatcher, IgnoreState } from './ignore.js';
+import { createIgnoreMatcher } from './ignore.js';
+
+/** One visible path of the context. */
+export interface ContextEntry {
+  /** Context-relative, '/'-separated path ('' for the root). */
+  rel: string;
+  /** Absolute path on disk. */
+  abs: string;
+  /** lstat of the path. */
+  stats: Stats;
+}
+
+/** Options of openContext. */
+export interface OpenContextOptions {
+  /** The context directory. */
+  dir: string;
+  /** Ignore rules (from loadIgnore); default none. */
+  ignore?: IgnoreMatcher;
+}
+
+const MAX_LINKS = 255;
+
+/** Byte-wise (UTF-8) order of names, as Go sorts directory entries. */
+export function compareNames(a: string, b: string): number {
+  if (a === b) return 0;
+  // UTF-16 order equals code-point order except around surrogates; compare bytes then.
+  if (/[\uD800-\uFFFF]/.test(a) || /[\uD800-\uFFFF]/.test(b)) return Buffer.compare(Buffer.from(a), Buffer.from(b));
+  return a < b ? -1 : 1;
+}
+
+/** Turn a file-system error on `rel` into a BUILD error a user can act on. */
+export function contextError(err: unknown, rel: string, doing: string): SlipwayError {
+  const where = rel === '' ? 'the build context' : `"${rel}" in the build context`;
+  if (isErrno(err, 'EACCES') || isErrno(err, 'EPERM')) {
+    return new SlipwayError('BUILD', `cannot ${doing} ${where}: permission denied (make it readable, or exclude it in .dockerignore)`, { cause: err });
+  }
+  if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) {
+    return new SlipwayError('BUILD', `${where} disappeared while the build was reading it (was the context changed during the build?)`, { cause: err });
+  }
+  if (isErrno(err, 'ELOOP')) return new SlipwayError('BUILD', `cannot ${doing} ${where}: symlink loop`, { cause: err });
+  return new SlipwayError('BUILD', `cannot ${doing} ${where}: ${(err as Error).message}`, { cause: err });
+}
+
+/** A context directory filtered by .dockerignore. */
+export class BuildContext {
+  /** Absolute path of the context directory. */
+  readonly dir: string;
+  /** The ignore rules in effect. */
+  readonly ignore: IgnoreMatcher;
+  private readonly states = new Map<string, { excluded: boolean; skipDir: boolean; state: IgnoreState | undefined }>();
+
+  constructor(dir: string, ignore: IgnoreMatcher) {
+    this.dir = dir;
+    this.ignore = ignore;
+  }
+
+  /** Absolute path of a context-relative path. */
+  abs(rel: string): string {
+    return rel === '' ? this.dir : path.join(this.dir, rel);
+  }
+
+  /** lstat a context-relative path; undefined when missing. Other errors are BUILD errors. */
+  lstatRaw(rel: string): Stats | undefined {
+    try {
+      return fs.lstatSync(this.abs(rel));
+    } catch (err) {
+      if (isErrno(err, 'ENOENT') || isErrno(err, 'ENOTDIR')) return undefined;
+      throw contextError(err, rel, 'read');
+    }
+  }
+
+  /** The ignore step of directory `rel` ('' root), computed along its parents and memoised. */
+  private stateOf(rel: string): { excluded: boolean; skipDir: boolean; state: IgnoreState | undefined } {
+    if (rel === '') return { excluded: false, skipDir: false, state: undefined };
+    const memo = this.states.get(rel);
+    if (memo !== undefined) return memo;
+    const slash = rel.lastIndexOf('/');
+    const parent = this.stateOf(slash < 0 ? '' : rel.slice(0, slash));
+    const step = this.ignore.step(rel, true, parent.state);
+    const out = { excluded: step.excluded, skipDir: step.skipDir || parent.skipDir, state: step.state };
+    this.states.set(rel, out);
+    return out;
+  }
+
+  /** Whether the path itself matches the ignore rules. */
+  isIgnored(rel: string): boolean {
+    return rel !== '' && this.ignore.matches(rel);
+  }
+
+  /**
+   * lstat of a visible path, or undefined when it does not exist for COPY
+   * (missing, ignored, or an ignored directory with nothing re-included).
+   */
+  lstat(rel: string): Stats | undefined {
+    const st = this.lstatRaw(rel);
+    if (st === undefined || rel === '') return st;
+    if (!this.isIgnored(rel)) return st;
+    if (!st.isDirectory() || this.stateOf(rel).skipDir) return undefined;
+    const gen = this.walk(rel);
+    return gen.next().done === true ? undefined : st;
+  }
+
+  /**
+   * Resolve `rel` (cleaned, relative) following symlinks inside the context:
+   * all components, or all but the last when `followFinal` is false.
+   * Returns undefined when a component does not exist for COPY.
+   */
+  resolve(rel: string, followFinal: boolean): ContextEntry | undefined {
+    let pending = rel === '' ? [] : rel.split('/');
+    const done: string[] = [];
+    let links = 0;
+    let stats = this.lstat('');
+    while (pending.length > 0) {
+      const name = pending.shift() as string;
+      if (name === '..') { done.pop(); stats = this.lstat(done.join('/')); continue; }
+      if (name === '.' || name === '') continue;
+      const cur = [...done, name].join('/');
+      stats = this.lstat(cur);
+      if (stats === undefined) return undefined;
+      if (stats.isSymbolicLink() && (pending.length > 0 || followFinal)) {
+        if (++links > MAX_LINKS) throw new SlipwayError('BUILD', `symlink loop in the build context at "${rel}" (too many levels of symbolic links)`);
+        const target = this.readlink(cur);
+        if (target.startsWith('/')) done.length = 0;
+        pending = [...target.split('/'), ...pending];
+        stats = this.lstat(done.join('/'));
+        continue;
+      }
+      done.push(name);
+    }
+    if (stats === undefined) return undefined;
+    const r = done.join('/');
+    return { rel: r, abs: this.abs(r), stats };
+  }
+
+  /** readlink of a context path, as a BUILD error on failure. */
+  readlink(rel: string): string {
+    try {
+      return fs.readlinkSync(this.abs(rel));
+    } catch (err) {
+      throw contextError(err, rel, 'read the symlink');
+    }
+  }
+
+  /** The sorted names in directory `rel`; permission errors only matter when `mustRead`. */
+  private readdir(rel: string, mustRead: boolean): string[] {
+    try {
+      return fs.readdirSync(this.abs(rel)).sort(compareNames);
+    } catch (err) {
+      if (!mustRead && (isErrno(err, 'EACCES') || isErrno(err, 'EPERM'))) return [];
+      throw contextError(err, rel, 'list');
+    }
+  }
+
+  /**
+   * The visible paths strictly below directory `rel`, depth first, names in
+   * byte order, each directory before its contents. An ignored directory is
+   * yielded only before its first visible descendant. `maxDepth` 1 lists
+   * only the directory's own entries.
+   */
+  *walk(rel: string, maxDepth = Infinity): Generator<ContextEntry> {
+    const top = this.stateOf(rel);
+    if (top.skipDir) return;
+    yield* this.walkDir(rel, top.state, top.excluded, undefined, maxDepth);
+  }
+
+  private *walkDir(rel: string, state: IgnoreState | undefined, excluded: boolean, held: Held | undefined, depth: number): Generator<ContextEntry> {
+    for (const name of this.readdir(rel, !excluded)) {
+      const childRel = rel === '' ? name : `${rel}/${name}`;
+      const abs = this.abs(childRel);
+      let st: Stats;
+      try {
+        st = fs.lstatSync(abs);
+      } catch (err) {
+        if (isErrno(err, 'ENOENT')) continue;
+        throw contextError(err, childRel, 'read');
+      }
+      const isDir = st.isDirectory();
+      const step = this.ignore.step(childRel, isDir, state);
+      const entry = { rel: childRel, abs, stats: st };
+      if (step.excluded) {
+        if (!isDir || step.skipDir) continue;
+        const h = { entry, parent: held, emitted: false };
+        if (depth > 1) yield* this.walkDir(childRel, step.state, true, h, depth - 1);
+        else if (this.lstat(childRel) !== undefined) yield* release(h);
+        continue;
+      }
+      yield* release(held);
+      yield entry;
+      if (isDir && depth > 1) yield* this.walkDir(childRel, step.state, false, undefined, depth - 1);
+    }
+  }
+}
+
+/** An ignored directory held back until a visible descendant shows up. */
+interface Held { entry: ContextEntry; parent: Held | undefined; emitted: boolean }
+
+/** The not yet emitted held directories, outermost first. */
+function release(held: Held | undefined): ContextEntry[] {
+  const out: ContextEntry[] = [];
+  for (let h = held; h !== undefined && !h.emitted; h = h.parent) {
+    h.emitted = true;
+    out.unshift(h.entry);
+  }
+  return out;
+}
+
+/** Open a directory as a build context; throws a BUILD error when it is not a readable directory. */
+export function openContext(opts: OpenContextOptions): BuildContext {
+  const dir = path.resolve(opts.dir);
+  let st: Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) throw new SlipwayError('BUILD', `unable to prepare context: path "${opts.dir}" not found`, { cause: err });
+    throw contextError(err, '', 'read');
+  }
+  if (!st.isDirectory()) throw new SlipwayError('BUILD', `unable to prepare context: context must be a directory: ${dir}`);
+  return new BuildContext(dir, opts.ignore ?? createIgnoreMatcher([]));
+}
