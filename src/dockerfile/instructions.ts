@@ -11,6 +11,7 @@ import { parseMount, splitCsv } from './mounts.js';
 import { chompHeredoc, parseHeredocWord } from './parser.js';
 import { parseExposePorts } from './ports.js';
 import { runExec } from './run-exec.js';
+import { checkSignal } from './signal.js';
 import type {
   AddInstruction, ArgInstruction, CopyInstruction, HealthConfig, Instruction, KeyValue, RunInstruction, Scope,
 } from './types.js';
@@ -232,8 +233,11 @@ function simple(node: DockerfileNode, head: Head, ex: Expander): Instruction {
       return { kind: 'user', ...head, user: ex.word(exactlyOne(node, 'USER')) };
     case 'workdir':
       return { kind: 'workdir', ...head, path: ex.word(exactlyOne(node, 'WORKDIR')) };
-    case 'stopsignal':
-      return { kind: 'stopsignal', ...head, signal: ex.word(exactlyOne(node, 'STOPSIGNAL')) };
+    case 'stopsignal': {
+      const signal = ex.word(exactlyOne(node, 'STOPSIGNAL'));
+      if (ex.expanding) checkSignal(signal);
+      return { kind: 'stopsignal', ...head, signal };
+    }
     default:
       return listLike(node, head, ex);
   }

@@ -211,6 +211,12 @@ const ERRORS: Record<string, { line: number; re: RegExp }> = {
   'err-unknown-instruction-plain': { line: 2, re: /unknown instruction: FROBNICATE/ },
   'err-unknown-target': { line: 0, re: /target stage "?nope"? could not be found/ },
   'err-workdir-empty': { line: 2, re: /WORKDIR requires exactly one argument/ },
+  'err-env-missing-equals': { line: 2, re: /Syntax error - can't find = in "b". Must be of the form: name=value/ },
+  'err-stopsignal-bad': { line: 2, re: /Invalid signal: NOPE/ },
+  'err-healthcheck-negative': { line: 2, re: /Interval "interval" cannot be less than 1ms/ },
+  'err-healthcheck-tiny': { line: 2, re: /Interval "timeout" cannot be less than 1ms/ },
+  // Docker 20.10 tried "$S" as an image name; today's toCommand refuses the expansion.
+  'err-copy-from-variable': { line: 3, re: /variable expansion is not supported for --from/ },
   'json-fallback': { line: 2, re: /when using JSON array syntax, arrays must be comprised of strings only/ },
 };
 
@@ -270,6 +276,8 @@ const APPLY_DIFFERS: Record<string, string> = {
   'json-forms': SHELL_CMD_ESCAPED,
   'json-fallback-bare': SHELL_CMD_ESCAPED,
   'json-single-quotes': SHELL_CMD_ESCAPED,
+  'cmd-continuation': `${ENTRYPOINT_KEEPS_CMD}; ${SHELL_CMD_ESCAPED}`,
+  'shell-form-escape-backtick': SHELL_CMD_ESCAPED,
 };
 
 describe('applyInstruction (src/image/config-changes.ts) against the corpus', () => {
@@ -285,4 +293,21 @@ describe('applyInstruction (src/image/config-changes.ts) against the corpus', ()
       assert.deepEqual(normalise(img.config), c.expected.config);
     });
   }
+});
+
+describe('STOPSIGNAL is checked as moby/sys/signal ParseSignal does, after expansion', () => {
+  const stop = (sig: string) => buildDefinition({ text: `FROM scratch\nARG s=${sig}\nSTOPSIGNAL $s`, buildPlatform: AMD64 });
+  for (const ok of ['9', 'SIGKILL', 'kill', 'sigTerm', 'RTMIN+3', 'SIGRTMAX-14', '-1']) {
+    test(`accepts ${ok}`, () => {
+      const ins = stop(ok).stages[0]?.instructions.at(-1);
+      assert.equal(ins?.kind === 'stopsignal' ? ins.signal : undefined, ok);
+    });
+  }
+  for (const bad of ['0', 'NOPE', 'SIGRTMIN+16', 'SIG']) {
+    test(`refuses ${bad}`, () => assert.throws(() => stop(bad), (e: unknown) => e instanceof DockerfileError && e.line === 3 && e.detail === `Invalid signal: ${bad}`));
+  }
+  test('an unneeded stage is not checked (BuildKit validates while dispatching)', () => {
+    const d = buildDefinition({ text: 'FROM scratch AS x\nSTOPSIGNAL NOPE\nFROM scratch\n', buildPlatform: AMD64 });
+    assert.equal(d.stages[0]?.needed, false);
+  });
 });

@@ -106,7 +106,7 @@ describe('expansion happens only where Docker expands', () => {
     ['ENV quotes and escapes', 'ENV X="a $V" Y=\'$V\' Z=a\\ b', (i) => i.kind === 'env' && i.pairs.map((p) => p.value), ['a val', '$V', 'a b']],
     ['EXPOSE splits after expansion', 'ENV P="80 443/udp"\nEXPOSE $P', (i) => i.kind === 'expose' && i.ports, ['80/tcp', '443/udp']],
     ['LABEL', 'LABEL "k $V"="v $V"', (i) => i.kind === 'label' && i.pairs, [{ key: 'k val', value: 'v val' }]],
-    ['STOPSIGNAL', 'STOPSIGNAL SIG$V', (i) => i.kind === 'stopsignal' && i.signal, 'SIGval'],
+    ['STOPSIGNAL', 'ENV T=TERM\nSTOPSIGNAL SIG$T', (i) => i.kind === 'stopsignal' && i.signal, 'SIGTERM'],
     ['USER', 'USER ${V}:${V}', (i) => i.kind === 'user' && i.user, 'val:val'],
     ['VOLUME', 'VOLUME $V /b', (i) => i.kind === 'volume' && i.volumes, ['val', '/b']],
     ['WORKDIR', 'WORKDIR /app/$V', (i) => i.kind === 'workdir' && i.path, '/app/val'],
