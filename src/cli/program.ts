@@ -37,6 +37,18 @@ const formatOpt = (c: Command) => c.option('--format <string>', 'Format output u
 
 const SPECS: Spec[] = [
   {
+    top: 'build', group: ['image', 'build'], usage: '[OPTIONS] PATH | URL | -', description: 'Build an image from a Dockerfile', args: '[context...]', exactArgs: 1,
+    options: (c) => c.option('-t, --tag <name>', 'Name and optionally a tag in the "name:tag" format', collect, [])
+      .option('-f, --file <string>', "Name of the Dockerfile (Default is 'PATH/Dockerfile')")
+      .option('--build-arg <arg>', 'Set build-time variables', collect, []).option('--target <string>', 'Set the target build stage to build.')
+      .option('--no-cache', 'Do not use cache when building the image').option('--no-cache-filter <stage>', 'Do not cache specified stages', collect, [])
+      .option('--pull', 'Always attempt to pull a newer version of the image').option('--label <label>', 'Set metadata for an image', collect, [])
+      .option('-q, --quiet', 'Suppress the build output and print image ID on success').option('--iidfile <string>', 'Write the image ID to the file')
+      .option('--progress <string>', 'Set type of progress output (auto, plain, tty, quiet)').option('--platform <string>', 'Set platform if server is multi-platform capable')
+      .option('--network <string>', 'Set the networking mode for the RUN instructions during build').option('--secret <secret>', 'Secret to expose to the build', collect, []),
+    handler: async () => (await import('./commands/build.js')).buildCommand,
+  },
+  {
     top: 'images', group: ['image', 'ls', 'list'], usage: '[OPTIONS] [REPOSITORY[:TAG]]', description: 'List images', args: '[repository]',
     options: (c) => formatOpt(c.option('-a, --all', 'Show all images (default hides intermediate images)')
       .option('--digests', 'Show digests').option('-f, --filter <filter>', 'Filter output based on conditions provided', collect, [])

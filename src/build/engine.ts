@@ -1,0 +1,207 @@
+/**
+ * `build`: a Dockerfile and a context into an image in the store. The
+ * definition comes from the Dockerfile frontend; the stages the target
+ * needs run concurrently as their dependencies finish; each layer step goes
+ * through the content-addressed cache; the target's state becomes the image.
+ */
+import { SlipwayError } from '../errors.js';
+import { buildDefinition, type BuildDefinition, type Platform, type Stage } from '../dockerfile/index.js';
+import { MediaType } from '../oci/media-types.js';
+import type { Digest } from '../oci/digest.js';
+import { familiarString, parseReference } from '../oci/reference.js';
+import type { ImageStore } from '../store/image-store.js';
+import type { ImageRecord } from '../store/records.js';
+import { findImage } from '../store/resolve.js';
+import { BuildCache } from './cache.js';
+import type { Progress } from './events.js';
+import { fillCreatedTimes } from './history.js';
+import type { LayerIndexCache } from './fs-view.js';
+import { buildConfigJson } from './image-config.js';
+import { runInstruction, type StepContext } from './steps.js';
+import type { BuildContext, StatCache } from './context/index.js';
+import { copyDriver } from './copy-step.js';
+import { StageFilesystems } from './stage-fs.js';
+import { childState, ensurePath, imageState, layerDescriptors, scratchState, type StageState } from './state.js';
+
+/** Options of build. */
+export interface BuildOptions {
+  store: ImageStore;
+  dockerfile: { text: string; name: string };
+  /** Full references to tag the result with. */
+  tags: string[];
+  buildArgs: Record<string, string>;
+  target?: string;
+  noCache?: boolean;
+  /** Stage names whose steps skip the cache. */
+  noCacheFilter?: string[];
+  labels?: Record<string, string>;
+  platform?: Platform;
+  progress: Progress;
+  /** The build context (with its .dockerignore applied). */
+  context: BuildContext;
+  /** The context's file-hash cache (the caller loads and saves it). */
+  statCache: StatCache;
+  now?: () => Date;
+}
+
+/** The final states of stages, by index, as they finish. */
+export type StageResults = Map<number, Promise<StageState>>;
+
+/** What a build produced. */
+export interface BuildResult {
+  id: Digest;
+  warnings: string[];
+}
+
+/** SOURCE_DATE_EPOCH from the build args, else the environment. */
+function sourceDateEpoch(buildArgs: Record<string, string>): number | undefined {
+  const v = buildArgs.SOURCE_DATE_EPOCH ?? process.env.SOURCE_DATE_EPOCH;
+  if (v === undefined || v === '') return undefined;
+  if (!/^\d+$/.test(v)) throw new SlipwayError('INVALID_ARGUMENT', `invalid SOURCE_DATE_EPOCH: ${v}`);
+  return Number(v);
+}
+
+function baseImages(records: ImageRecord[], def: BuildDefinition): Map<string, ImageRecord> {
+  const out = new Map<string, ImageRecord>();
+  for (const i of def.needed) {
+    const st = def.stages[i] as Stage;
+    const names = st.baseStage === undefined && st.baseName !== 'scratch' ? [st.baseName] : [];
+    for (const name of [...names, ...st.imageSources]) {
+      if (out.has(name)) continue;
+      const found = findImage(records, name);
+      if (!found) {
+        let shown = name;
+        try { shown = familiarString(parseReference(name)); } catch { /* keep */ }
+        throw new SlipwayError('NOT_FOUND', `${def.fileName}:${st.line}: ${shown}: image not found in the local store (pulling from a registry is not supported yet; load it with "slipway load" first)`);
+      }
+      out.set(name, found.record);
+    }
+  }
+  return out;
+}
+
+/** Runs a build and stores the image; returns its ID. */
+export async function build(options: BuildOptions): Promise<BuildResult> {
+  const { store, progress } = options;
+  const now = options.now ?? (() => new Date());
+  const epoch = sourceDateEpoch(options.buildArgs);
+  const common = { text: options.dockerfile.text, fileName: options.dockerfile.name, buildArgs: options.buildArgs, ...(options.target ? { target: options.target } : {}), ...(options.platform ? { platform: options.platform } : {}) };
+  const load = progress.start('[internal] load build definition from Dockerfile');
+  load.log(`transferring dockerfile: ${Buffer.byteLength(options.dockerfile.text)}B done`);
+  const records = await store.list();
+  let def = buildDefinition(common);
+  const bases = baseImages(records, def);
+  const baseConfigs = new Map<string, StageState>();
+  for (const [name, rec] of bases) baseConfigs.set(name, await imageState(store, rec));
+  def = buildDefinition({ ...common, baseImage: (ref) => {
+    const c = baseConfigs.get(ref)?.config.config;
+    return c ? { env: c.Env ?? [], onBuild: (c.OnBuild as string[] | null) ?? [] } : undefined;
+  } });
+  load.done();
+  for (const w of def.warnings) progress.warn(w.message);
+  const cache = new BuildCache(store.root, store.blobs);
+  const results: StageResults = new Map();
+  const stageFs = new StageFilesystems(store);
+  const copy = copyDriver({
+    context: options.context, statCache: options.statCache,
+    fromContext: (from, ins) => {
+      const stage = ins.kind === 'copy' ? ins.fromStage : undefined;
+      if (stage !== undefined) return stageFs.context(`stage:${stage}`, () => results.get(stage) as Promise<StageState>);
+      const base = baseConfigs.get(from);
+      if (!base) throw new SlipwayError('NOT_FOUND', `${from}: image not found in the local store`);
+      return stageFs.context(`image:${from}`, async () => base);
+    },
+  });
+  const multi = def.stages.length > 1;
+  const indexes: LayerIndexCache = new Map();
+  const run = (st: Stage): Promise<StageState> => runStage(st, {
+    def, results, baseConfigs, cache, store, progress, copy, epoch, now, multi, indexes,
+    noCache: Boolean(options.noCache) || (st.name !== undefined && (options.noCacheFilter ?? []).includes(st.name)),
+  });
+  for (const i of def.needed) {
+    const st = def.stages[i] as Stage;
+    const p = Promise.all(st.dependsOn.map((d) => results.get(d))).then(() => run(st));
+    p.catch(() => undefined);
+    results.set(i, p);
+  }
+  try {
+    await Promise.all([...results.values()]);
+    const final = await (results.get(def.target) as Promise<StageState>);
+    const id = await exportImage(store, final, { ...options, epoch, progress });
+    return { id, warnings: def.warnings.map((w) => w.message) };
+  } finally {
+    await stageFs.cleanup();
+    await store.close();
+  }
+}
+
+interface RunContext {
+  def: BuildDefinition;
+  results: StageResults;
+  baseConfigs: Map<string, StageState>;
+  cache: BuildCache;
+  store: ImageStore;
+  progress: Progress;
+  copy: StepContext['copy'];
+  epoch: number | undefined;
+  now: () => Date;
+  multi: boolean;
+  noCache: boolean;
+  indexes: LayerIndexCache;
+}
+
+const LAYER_KINDS = new Set(['copy', 'add', 'run', 'workdir']);
+
+async function runStage(st: Stage, rc: RunContext): Promise<StageState> {
+  const label = st.name ?? `stage-${st.index}`;
+  const fromImage = st.baseStage === undefined && st.baseName !== 'scratch';
+  const total = (fromImage ? 1 : 0) + st.instructions.filter((i) => LAYER_KINDS.has(i.kind)).length;
+  const width = String(total).length;
+  let n = 0;
+  const stepName = (text: string) => {
+    n++;
+    return `[${rc.multi ? `${label} ` : ''}${String(n).padStart(width)}/${total}] ${text}`;
+  };
+  let state: StageState;
+  if (st.baseStage !== undefined) state = childState(await (rc.results.get(st.baseStage) as Promise<StageState>));
+  else if (fromImage) {
+    const v = rc.progress.start(stepName(`FROM ${st.baseName}`));
+    state = childState(rc.baseConfigs.get(st.baseName) as StageState);
+    v.done();
+  } else state = scratchState(st.platform);
+  ensurePath(state);
+  const ctx: StepContext = { store: rc.store, cache: rc.cache, progress: rc.progress, epoch: rc.epoch, now: rc.now, noCache: rc.noCache, stepName, copy: rc.copy, indexes: rc.indexes };
+  for (const ins of st.instructions) {
+    try {
+      await runInstruction(state, ins, ctx);
+    } catch (err) {
+      if (err instanceof SlipwayError && err.code !== 'DOCKERFILE' && !err.message.startsWith(`${rc.def.fileName}:`)) {
+        throw new SlipwayError(err.code, `${rc.def.fileName}:${ins.line}: ${ins.original.split('\n')[0]}: ${err.message}`, { cause: err });
+      }
+      throw err;
+    }
+  }
+  return state;
+}
+
+async function exportImage(store: ImageStore, state: StageState, o: BuildOptions & { epoch: number | undefined }): Promise<Digest> {
+  const v = o.progress.start('exporting to image');
+  const history = fillCreatedTimes(state.config.history ?? []);
+  const runtime = { ...(state.config.config ?? {}) };
+  if (o.labels && Object.keys(o.labels).length > 0) runtime.Labels = { ...(runtime.Labels ?? {}), ...o.labels };
+  const created = o.epoch !== undefined ? new Date(o.epoch * 1000).toISOString().replace('.000Z', 'Z') : history[history.length - 1]?.created;
+  const config = buildConfigJson({
+    architecture: state.config.architecture, os: state.config.os, ...(state.config.variant ? { variant: state.config.variant } : {}),
+    ...(state.config.author ? { author: state.config.author } : {}),
+    runtime, created, history, diffIds: state.layers.map((l) => l.digest),
+  });
+  v.log('exporting layers done');
+  const res = await store.commitImage({
+    manifest: { schemaVersion: 2, mediaType: MediaType.ociManifest, config: { mediaType: MediaType.ociConfig, digest: state.fsKey, size: 0 }, layers: layerDescriptors(state) },
+    config, names: o.tags,
+  });
+  v.log(`writing image ${res.id} done`);
+  for (const t of o.tags) v.log(`naming to ${t} done`);
+  v.done();
+  return res.id;
+}

@@ -1,0 +1,146 @@
+/**
+ * Executing one instruction on a stage's state: metadata instructions change
+ * the config and add a history entry; WORKDIR, COPY and ADD produce a layer
+ * through the cache; RUN needs the container runtime.
+ */
+import { posix } from 'node:path';
+import { SlipwayError } from '../errors.js';
+import type { Instruction } from '../dockerfile/index.js';
+import { applyInstruction } from '../image/config-changes.js';
+import type { Digest } from '../oci/digest.js';
+import type { ImageStore } from '../store/image-store.js';
+import { BuildCache, cacheKey, type CacheRecord } from './cache.js';
+import type { Progress } from './events.js';
+import { HISTORY_COMMENT, metadataCreatedBy } from './history.js';
+import { keyOf, type LayerIndexCache } from './fs-view.js';
+import { writeLayer, type LayerEntry } from './layer-writer.js';
+import { stateFs, type StageState } from './state.js';
+import { resolveOwner, type Owner } from './users.js';
+
+/** What every step needs. */
+export interface StepContext {
+  store: ImageStore;
+  cache: BuildCache;
+  progress: Progress;
+  /** SOURCE_DATE_EPOCH in seconds, when set. */
+  epoch: number | undefined;
+  now: () => Date;
+  /** Skip cache lookups in this stage. */
+  noCache: boolean;
+  /** Layer indexes shared by every filesystem view of the build. */
+  indexes: LayerIndexCache;
+  /** Formats a step's progress name: `[stage 2/5] COPY . /app`. */
+  stepName: (text: string) => string;
+  /** Executes COPY and ADD (the build context and other stages). */
+  copy: (state: StageState, ins: Extract<Instruction, { kind: 'copy' | 'add' }>, ctx: StepContext) => Promise<void>;
+}
+
+/** Runs one instruction, updating `state`. */
+export async function runInstruction(state: StageState, ins: Instruction, ctx: StepContext): Promise<void> {
+  switch (ins.kind) {
+    case 'run':
+      throw new SlipwayError('UNSUPPORTED', 'RUN is not supported yet: it needs the container runtime (runc), which arrives in the next release');
+    case 'workdir':
+      return workdir(state, ins.path, ctx);
+    case 'copy':
+    case 'add':
+      return ctx.copy(state, ins, ctx);
+    default:
+      return metadata(state, ins, ctx);
+  }
+}
+
+function epochIso(ctx: StepContext): string | undefined {
+  return ctx.epoch === undefined ? undefined : new Date(ctx.epoch * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+function metadata(state: StageState, ins: Instruction, ctx: StepContext): void {
+  const rc = (state.config.config ??= {});
+  const keptCmd = rc.Cmd;
+  if (ins.kind === 'maintainer') state.config.author = ins.maintainer;
+  else applyInstruction(rc, ins);
+  if (ins.kind === 'cmd') {
+    rc.ArgsEscaped = true;
+    state.cmdSet = true;
+  }
+  if (ins.kind === 'entrypoint') rc.Cmd = state.cmdSet ? keptCmd : null;
+  const createdBy = metadataCreatedBy(ins, rc);
+  if (createdBy === undefined) return;
+  const created = epochIso(ctx);
+  state.config.history = [...(state.config.history ?? []), {
+    ...(created ? { created } : {}), created_by: createdBy, comment: HISTORY_COMMENT, empty_layer: true,
+  }];
+}
+
+/** Options of layerStep. */
+export interface LayerStepOptions {
+  key: Digest;
+  /** The history text without ` # buildkit`. */
+  description: string;
+  /** The progress name of the step. */
+  name: string;
+  /** Makes the layer's entries (only called on a cache miss). */
+  produce: () => AsyncIterable<LayerEntry> | Iterable<LayerEntry>;
+  /** Whether the history marks it `# buildkit` (steps that run an LLB op do). */
+  buildkitSuffix?: boolean;
+}
+
+/** A step that adds a layer: from the cache when its key is known, else produced and recorded. */
+export async function layerStep(state: StageState, ctx: StepContext, opts: LayerStepOptions): Promise<void> {
+  const v = ctx.progress.start(ctx.stepName(opts.name));
+  const description = opts.buildkitSuffix === false ? opts.description : `${opts.description} # buildkit`;
+  let rec: CacheRecord | undefined = ctx.noCache ? undefined : await ctx.cache.get(opts.key);
+  try {
+    if (rec) {
+      v.cached();
+      await ctx.cache.touch(rec, ctx.now());
+    } else {
+      const layer = await writeLayer(ctx.store.blobs, opts.produce());
+      const now = ctx.now().toISOString();
+      rec = { key: opts.key, description, layer, createdAt: now, lastUsedAt: now, usageCount: 1 };
+      await ctx.cache.put(rec);
+      v.done();
+    }
+  } catch (err) {
+    v.fail((err as Error).message);
+    throw err;
+  }
+  const created = epochIso(ctx) ?? rec.createdAt;
+  state.layers.push({ ...rec.layer, createdAt: created });
+  state.fsKey = cacheKey(['fs', state.fsKey, opts.key]);
+  state.config.history = [...(state.config.history ?? []), { created, created_by: description, comment: HISTORY_COMMENT }];
+}
+
+/** The owner created files get in this state (its USER, resolved), or root. */
+export async function stateOwner(state: StageState, ctx: StepContext, spec = state.config.config?.User): Promise<Owner> {
+  if (!spec) return { uid: 0, gid: 0 };
+  return resolveOwner(spec, stateFs(ctx.store, state, ctx.indexes));
+}
+
+async function workdir(state: StageState, path: string, ctx: StepContext): Promise<void> {
+  const rc = (state.config.config ??= {});
+  const wd = posix.resolve(rc.WorkingDir || '/', path);
+  rc.WorkingDir = wd;
+  if (wd === '/') {
+    state.config.history = [...(state.config.history ?? []), { created_by: `WORKDIR ${wd}`, comment: HISTORY_COMMENT, empty_layer: true }];
+    return;
+  }
+  const owner = await stateOwner(state, ctx);
+  const fs = stateFs(ctx.store, state, ctx.indexes);
+  const parts = keyOf(wd).split('/');
+  const missing: string[] = [];
+  for (let i = 1; i <= parts.length; i++) {
+    const p = parts.slice(0, i).join('/');
+    const h = await fs.lookup(p);
+    if (h && h.type !== 'directory' && !(h.type === 'symlink')) {
+      throw new SlipwayError('BUILD', `mkdir ${wd}: /${p} exists and is not a directory`);
+    }
+    if (!h) missing.push(p);
+  }
+  const mtime = ctx.epoch ?? Math.floor(ctx.now().getTime() / 1000);
+  await layerStep(state, ctx, {
+    key: cacheKey([state.fsKey, 'WORKDIR', wd, owner, missing]),
+    description: `WORKDIR ${wd}`, buildkitSuffix: false, name: `WORKDIR ${path}`,
+    produce: () => missing.map((p) => ({ header: { name: `${p}/`, type: 'directory' as const, mode: 0o755, uid: owner.uid, gid: owner.gid, mtime } })),
+  });
+}
