@@ -71,7 +71,7 @@ export class SourceNotFoundError extends SlipwayError {
   }
 }
 
-interface Match { name: string; entry: ContextEntry }
+interface Match { name: string; entry: ContextEntry; wild?: boolean }
 
 function notFound(ctx: BuildContext, source: string, rel: string): SourceNotFoundError {
   const ignored = rel !== '' && ctx.lstatRaw(rel) !== undefined;
@@ -101,7 +101,7 @@ function wildcardMatches(ctx: BuildContext, source: string, rel: string): Match[
     if (!goMatch(pattern, below)) continue;
     if (e.stats.isDirectory()) skip = `${below}/`;
     const shown = baseRel === '' ? below : `${baseRel}/${below}`;
-    out.push(follow(ctx, source, e.rel, path.posix.basename(shown)));
+    out.push({ ...follow(ctx, source, e.rel, path.posix.basename(shown)), wild: true });
   }
   return out;
 }
@@ -190,8 +190,8 @@ export function resolveSources(ctx: BuildContext, opts: ResolveSourcesOptions): 
 
 function addMatch(b: PlanBuilder, ctx: BuildContext, m: Match, index: number): void {
   const st: Stats = m.entry.stats;
+  if (m.wild === true && b.excluded(m.name, st.isDirectory())) return;
   if (!st.isDirectory()) {
-    if (b.excluded(m.name, false)) return;
     b.addFile(m.name, m.entry, index);
     return;
   }
