@@ -79,7 +79,9 @@ async function writeAll(tar: TarWriter, options: SaveOptions): Promise<void> {
     RepoTags: img.names.length > 0 ? img.names.map((n) => familiarString(parseReference(n))) : null,
     Layers: img.manifest.layers.map((l) => `blobs/sha256/${digestHex(l.digest)}`),
   })));
-  await tar.addEntry({ name: 'oci-layout', size: 30, mode: 0o644 }, Buffer.from('{"imageLayoutVersion":"1.0.0"}'));
+  // Byte for byte what moby writes (a space after the colon, no newline).
+  const layout = Buffer.from('{"imageLayoutVersion": "1.0.0"}');
+  await tar.addEntry({ name: 'oci-layout', size: layout.length, mode: 0o644 }, layout);
   await addJson(tar, 'repositories', repositories(images));
 }
 
