@@ -73,7 +73,7 @@ async function writeAll(tar: TarWriter, options: SaveOptions): Promise<void> {
     await addBlob(cfg.digest, await store.blobs.read(cfg.digest), cfg.size);
     await addBlob(img.manifestDigest, img.manifestBytes, img.manifestBytes.length);
   }
-  await addJson(tar, 'index.json', ociIndex(images));
+  await addJson(tar, 'index.json', ociIndex(images), false);
   await addJson(tar, 'manifest.json', images.map((img) => ({
     Config: `blobs/sha256/${digestHex(img.manifest.config.digest)}`,
     RepoTags: img.names.length > 0 ? img.names.map((n) => familiarString(parseReference(n))) : null,
@@ -85,8 +85,9 @@ async function writeAll(tar: TarWriter, options: SaveOptions): Promise<void> {
   await addJson(tar, 'repositories', repositories(images));
 }
 
-async function addJson(tar: TarWriter, name: string, doc: unknown): Promise<void> {
-  const bytes = Buffer.from(`${JSON.stringify(doc)}\n`);
+/** A JSON member: json.Encoder output (with `\n`) by default, json.Marshal (none) when `newline` is false. */
+async function addJson(tar: TarWriter, name: string, doc: unknown, newline = true): Promise<void> {
+  const bytes = Buffer.from(`${JSON.stringify(doc)}${newline ? '\n' : ''}`);
   await tar.addEntry({ name, size: bytes.length, mode: 0o644 }, bytes);
 }
 
