@@ -78,6 +78,9 @@ async function writeAll(tar: TarWriter, options: SaveOptions): Promise<void> {
     Config: `blobs/sha256/${digestHex(img.manifest.config.digest)}`,
     RepoTags: img.names.length > 0 ? img.names.map((n) => familiarString(parseReference(n))) : null,
     Layers: img.manifest.layers.map((l) => `blobs/sha256/${digestHex(l.digest)}`),
+    // Since Docker 25.0.2 every layer is listed, keys sorted, descriptor fields in moby's order.
+    LayerSources: Object.fromEntries([...img.manifest.layers].sort((a, b) => (a.digest < b.digest ? -1 : a.digest > b.digest ? 1 : 0))
+      .map((l) => [l.digest, { mediaType: l.mediaType, size: l.size, digest: l.digest }])),
   })));
   // Byte for byte what moby writes (a space after the colon, no newline).
   const layout = Buffer.from('{"imageLayoutVersion": "1.0.0"}');
