@@ -76,7 +76,7 @@ export class BuildCache {
     });
     const out: CacheRecord[] = [];
     for (const n of names) {
-      if (!n.endsWith('.json')) continue;
+      if (!/^[a-f0-9]{64}\.json$/.test(n)) continue;
       try {
         out.push(JSON.parse(await readFile(join(this.dir, n), 'utf8')) as CacheRecord);
       } catch {

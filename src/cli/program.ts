@@ -83,6 +83,12 @@ const SPECS: Spec[] = [
     handler: async () => (await import('./commands/prune.js')).imagePruneCommand,
   },
   {
+    group: ['builder', 'prune'], usage: '[OPTIONS]', description: 'Remove build cache', args: '',
+    options: (c) => c.option('-a, --all', 'Remove all unused build cache, not just dangling ones')
+      .option('--filter <filter>', 'Provide filter values (e.g. "until=24h")', collect, []).option('-f, --force', 'Do not prompt for confirmation'),
+    handler: async () => (await import('./commands/builder.js')).builderPruneCommand,
+  },
+  {
     group: ['system', 'df'], usage: '[OPTIONS]', description: 'Show docker disk usage', args: '',
     options: (c) => formatOpt(c.option('-v, --verbose', 'Show detailed information on space usage')),
     handler: async () => (await import('./commands/system-df.js')).systemDfCommand,
@@ -141,7 +147,8 @@ export function buildProgram(ctx: () => CliContext, run: Run): Command {
     .exitOverride((err) => {
       if (['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(err.code)) throw err;
       throw usageError(err, { path: 'slipway', usage: '[OPTIONS] COMMAND' });
-    });
+    })
+    .enablePositionalOptions();
   const groups = new Map<string, Command>();
   for (const spec of SPECS) {
     if (spec.top) attach(program, spec.top, [], spec, `slipway ${spec.top}`, ctx, run);
@@ -149,7 +156,7 @@ export function buildProgram(ctx: () => CliContext, run: Run): Command {
     const [groupName, name, ...aliases] = spec.group;
     let group = groups.get(groupName);
     if (!group) {
-      group = program.command(groupName).description(`Manage ${groupName === 'system' ? 'slipway' : `${groupName}s`}`);
+      group = program.command(groupName).description(groupName === 'system' ? 'Manage slipway' : groupName === 'builder' ? 'Manage builds' : `Manage ${groupName}s`);
       const info = { path: `slipway ${groupName}`, usage: 'COMMAND' };
       group.exitOverride((err) => {
         if (['commander.helpDisplayed', 'commander.help', 'commander.version', 'commander.executeSubCommandAsync'].includes(err.code)) throw err;

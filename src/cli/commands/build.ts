@@ -111,8 +111,8 @@ export async function buildCommand(ctx: CliContext, args: string[], opts: Opts):
   const renderer = createProgressRenderer({ mode, out: ctx.stderr as never });
   const store = ctx.store();
   const ignore = loadIgnore({ contextDir: source.contextDir, ...(source.dockerfile.path ? { dockerfilePath: source.dockerfile.path } : {}) });
-  const cacheFile = join(ctx.root, 'buildcache', `context-${createHash('sha256').update(source.contextDir).digest('hex').slice(0, 16)}.json`);
-  await mkdir(join(ctx.root, 'buildcache'), { recursive: true });
+  const cacheFile = join(ctx.root, 'contexts', `${createHash('sha256').update(source.contextDir).digest('hex').slice(0, 32)}.json`);
+  await mkdir(join(ctx.root, 'contexts'), { recursive: true });
   const statCache = StatCache.load(cacheFile);
   let ok = false;
   try {

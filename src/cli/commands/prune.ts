@@ -8,6 +8,7 @@ import { humanSize } from '../humanize.js';
 import { write, type CliContext } from '../context.js';
 import type { Opts } from '../program.js';
 import { formatDeleteRecords } from './tag-rmi.js';
+import { collectStore } from './builder.js';
 
 const WARN_DANGLING = 'WARNING! This will remove all dangling images.';
 const WARN_ALL = 'WARNING! This will remove all images without at least one container associated to them.';
@@ -44,7 +45,7 @@ export async function imagePruneCommand(ctx: CliContext, _args: string[], opts: 
       reclaimed += await removeWhole(store, edit, rec.id, records, cache);
     }
   });
-  await store.gc();
+  await collectStore(ctx);
   const head = records.length > 0 ? `Deleted Images:\n${formatDeleteRecords(records, true)}\n` : '';
   await write(ctx.stdout, `${head}Total reclaimed space: ${humanSize(reclaimed)}\n`);
 }

@@ -8,6 +8,7 @@ import { createdSince, humanSize, humanSizeWithPrecision } from '../humanize.js'
 import { renderFormatted } from '../format.js';
 import { write, type CliContext } from '../context.js';
 import type { Opts } from '../program.js';
+import { cacheId, cacheUsage } from './builder.js';
 
 interface Usage {
   records: ImageRecord[];
@@ -44,15 +45,16 @@ function reclaimable(total: number, used: number): string {
 /** `slipway system df` */
 export async function systemDfCommand(ctx: CliContext, _args: string[], opts: Opts): Promise<void> {
   const usage = await imageUsage(ctx);
+  const cache = await cacheUsage(ctx);
   if (opts.verbose && !opts.format) {
-    await write(ctx.stdout, verbose(ctx, usage));
+    await write(ctx.stdout, verbose(ctx, usage, cache));
     return;
   }
   const rows = [
     { Type: 'Images', TotalCount: String(usage.records.length), Active: '0', Size: humanSize(usage.total), Reclaimable: reclaimable(usage.total, 0) },
     { Type: 'Containers', TotalCount: '0', Active: '0', Size: '0B', Reclaimable: '0B' },
     { Type: 'Local Volumes', TotalCount: '0', Active: '0', Size: '0B', Reclaimable: '0B' },
-    { Type: 'Build Cache', TotalCount: '0', Active: '0', Size: '0B', Reclaimable: '0B' },
+    { Type: 'Build Cache', TotalCount: String(cache.records.length), Active: '0', Size: humanSize(cache.size), Reclaimable: humanSize(cache.size) },
   ];
   await write(ctx.stdout, renderFormatted({
     format: (opts.format as string | undefined) || 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}',
@@ -60,7 +62,7 @@ export async function systemDfCommand(ctx: CliContext, _args: string[], opts: Op
   }));
 }
 
-function verbose(ctx: CliContext, usage: Usage): string {
+function verbose(ctx: CliContext, usage: Usage, cache: Awaited<ReturnType<typeof cacheUsage>>): string {
   const now = ctx.now();
   const rows = usage.records.map((r) => {
     const ref = r.names[0] ? parseReference(r.names[0]) : undefined;
@@ -81,6 +83,14 @@ function verbose(ctx: CliContext, usage: Usage): string {
     + `Containers space usage:\n\n${header('table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}',
       { ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', LocalVolumes: 'LOCAL VOLUMES', Size: 'SIZE', RunningFor: 'CREATED', Status: 'STATUS', Names: 'NAMES' })}\n`
     + `Local Volumes space usage:\n\n${header('table {{.Name}}\t{{.Links}}\t{{.Size}}', { Name: 'VOLUME NAME', Links: 'LINKS', Size: 'SIZE' })}\n`
-    + `Build cache usage: 0B\n\n${header('table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t{{.LastUsedSince}}\t{{.UsageCount}}\t{{.Shared}}',
-      { ID: 'CACHE ID', CacheType: 'CACHE TYPE', Size: 'SIZE', CreatedSince: 'CREATED', LastUsedSince: 'LAST USED', UsageCount: 'USAGE', Shared: 'SHARED' })}`;
+    + `Build cache usage: ${humanSize(cache.size)}\n\n${renderFormatted({
+      format: 'table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t{{.LastUsedSince}}\t{{.UsageCount}}\t{{.Shared}}',
+      headers: { ID: 'CACHE ID', CacheType: 'CACHE TYPE', Size: 'SIZE', CreatedSince: 'CREATED', LastUsedSince: 'LAST USED', UsageCount: 'USAGE', Shared: 'SHARED' },
+      typeName: '*formatter.buildCacheContext',
+      rows: cache.records.map((r) => ({
+        ID: cacheId(r), CacheType: 'regular', Size: humanSizeWithPrecision(r.layer.diskSize, 3),
+        CreatedSince: createdSince(new Date(r.createdAt), now), LastUsedSince: createdSince(new Date(r.lastUsedAt), now),
+        UsageCount: String(r.usageCount), Shared: String(cache.shared.has(r.layer.digest)),
+      })),
+    })}`;
 }

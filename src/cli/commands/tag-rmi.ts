@@ -5,6 +5,7 @@ import { deleteImage, type DeleteRecord } from '../../store/delete.js';
 import { normalizeName, resolveImage } from '../../store/resolve.js';
 import { write, type CliContext } from '../context.js';
 import type { Opts } from '../program.js';
+import { collectStore } from './builder.js';
 
 /** `slipway tag SOURCE TARGET` */
 export async function tagCommand(ctx: CliContext, args: string[]): Promise<void> {
@@ -43,6 +44,6 @@ export async function rmiCommand(ctx: CliContext, words: string[], opts: Opts): 
       status = 1;
     }
   }
-  await store.gc();
+  await collectStore(ctx);
   return status;
 }
