@@ -7,7 +7,7 @@ import { SlipwayError, isErrno } from '../../errors.js';
 import { loadArchive } from '../../archive/load.js';
 import { saveArchive, type SaveItem } from '../../archive/save.js';
 import { familiarString, parseReference } from '../../oci/reference.js';
-import { resolveImage } from '../../store/resolve.js';
+import { findImage } from '../../store/resolve.js';
 import { write, type CliContext } from '../context.js';
 import type { Opts } from '../program.js';
 
@@ -21,7 +21,10 @@ export async function saveCommand(ctx: CliContext, words: string[], opts: Opts):
   const records = await store.list();
   const items = new Map<string, SaveItem>();
   for (const w of words) {
-    const { record, name } = resolveImage(records, w);
+    const found = findImage(records, w);
+    // The daemon's save names the image as typed: "No such image: nosuch" (save-missing.txt), no ":latest".
+    if (!found) throw new SlipwayError('NOT_FOUND', `No such image: ${w}`);
+    const { record, name } = found;
     const item = items.get(record.id) ?? { record, names: [] };
     if (name && !name.includes('@') && !item.names.includes(name)) item.names.push(name);
     items.set(record.id, item);
