@@ -85,7 +85,9 @@ async function writeAll(tar: TarWriter, options: SaveOptions): Promise<void> {
   // Byte for byte what moby writes (a space after the colon, no newline).
   const layout = Buffer.from('{"imageLayoutVersion": "1.0.0"}');
   await tar.addEntry({ name: 'oci-layout', size: layout.length, mode: 0o644 }, layout);
-  await addJson(tar, 'repositories', repositories(images));
+  // Only when some tag is saved: Docker writes no repositories file for images saved by ID.
+  const repos = repositories(images);
+  if (Object.keys(repos).length > 0) await addJson(tar, 'repositories', repos);
 }
 
 /** A JSON member: json.Encoder output (with `\n`) by default, json.Marshal (none) when `newline` is false. */
