@@ -6,7 +6,8 @@ import { pipeline } from 'node:stream/promises';
 import { SlipwayError, isErrno } from '../../errors.js';
 import { loadArchive } from '../../archive/load.js';
 import { saveArchive, type SaveItem } from '../../archive/save.js';
-import { familiarString, parseReference } from '../../oci/reference.js';
+import { familiarString, fullName, parseAnyReference, parseReference } from '../../oci/reference.js';
+import type { ImageRecord } from '../../store/records.js';
 import { findImage } from '../../store/resolve.js';
 import { write, type CliContext } from '../context.js';
 import type { Opts } from '../program.js';
@@ -21,6 +22,12 @@ export async function saveCommand(ctx: CliContext, words: string[], opts: Opts):
   const records = await store.list();
   const items = new Map<string, SaveItem>();
   for (const w of words) {
+    for (const [record, name] of repositoryTags(records, w)) {
+      const item = items.get(record.id) ?? { record, names: [] };
+      if (!item.names.includes(name)) item.names.push(name);
+      items.set(record.id, item);
+    }
+    if (repositoryTags(records, w).length > 0) continue;
     const found = findImage(records, w);
     // The daemon's save names the image as typed: "No such image: nosuch" (save-missing.txt), no ":latest".
     if (!found) throw new SlipwayError('NOT_FOUND', `No such image: ${w}`);
@@ -44,6 +51,20 @@ export async function saveCommand(ctx: CliContext, words: string[], opts: Opts):
     if (isErrno(err, 'ENOENT') || isErrno(err, 'EACCES')) throw new SlipwayError('IO', `failed to save image: open ${output}: ${(err as Error).message}`, { cause: err });
     throw err;
   }
+}
+
+/** A repository name without tag or digest stands for all its tags (`docker save repo`); [] for anything else. */
+function repositoryTags(records: readonly ImageRecord[], word: string): [ImageRecord, string][] {
+  let ref;
+  try {
+    const any = parseAnyReference(word);
+    if (any.kind !== 'reference' || any.ref.tag !== undefined || any.ref.digest !== undefined) return [];
+    ref = any.ref;
+  } catch {
+    return [];
+  }
+  const repo = fullName(ref);
+  return records.flatMap((r) => r.names.filter((n) => !n.includes('@') && fullName(parseReference(n)) === repo).map((n): [ImageRecord, string] => [r, n]));
 }
 
 /** `slipway load [-i FILE] [-q]` */
