@@ -87,5 +87,8 @@ export function applyChanges(config: ContainerConfig, changes: readonly string[]
     }
     applyInstruction(c, parseInstructionLine(line, { env: envMap(c) }));
   }
+  // The daemon's commit/import dispatch leaves ArgsEscaped alone (inspect-imported.txt: `-c 'CMD ["/bin/sh"]'`, no ArgsEscaped).
+  if (config.ArgsEscaped) c.ArgsEscaped = config.ArgsEscaped;
+  else delete c.ArgsEscaped;
   return c;
 }
