@@ -33,7 +33,13 @@ export async function importCommand(ctx: CliContext, args: string[], opts: Opts)
   const platform = opts.platform ? parsePlatform(opts.platform as string) : hostPlatform();
   const runtime = applyChanges({}, (opts.change as string[]) ?? []);
   const store = ctx.store();
-  const layer = await stageLayer(store.blobs, await openSource(ctx, source), `import ${source}`);
+  let layer;
+  try {
+    layer = await stageLayer(store.blobs, await openSource(ctx, source), `import ${source}`);
+  } catch (err) {
+    await store.close(); // a refused or unreadable rootfs leaves no lease behind
+    throw err;
+  }
   try {
     await store.blobs.commit(layer.blob);
   } finally {
