@@ -44,10 +44,16 @@ const MAX_LINKS = 255;
 
 /** Byte-wise (UTF-8) order of names, as Go sorts directory entries. */
 export function compareNames(a: string, b: string): number {
-  if (a === b) return 0;
-  // UTF-16 order equals code-point order except around surrogates; compare bytes then.
-  if (/[\uD800-\uFFFF]/.test(a) || /[\uD800-\uFFFF]/.test(b)) return Buffer.compare(Buffer.from(a), Buffer.from(b));
-  return a < b ? -1 : 1;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    // UTF-16 order equals UTF-8 byte order below the surrogates; compare bytes otherwise.
+    if (x < 0xd800 && y < 0xd800) return x - y;
+    return Buffer.compare(Buffer.from(a.slice(i)), Buffer.from(b.slice(i)));
+  }
+  return a.length - b.length;
 }
 
 /** Turn a file-system error on `rel` into a BUILD error a user can act on. */
@@ -78,7 +84,7 @@ export class BuildContext {
 
   /** Absolute path of a context-relative path. */
   abs(rel: string): string {
-    return rel === '' ? this.dir : path.join(this.dir, rel);
+    return rel === '' ? this.dir : `${this.dir}/${rel}`;
   }
 
   /** lstat a context-relative path; undefined when missing. Other errors are BUILD errors. */

@@ -143,7 +143,7 @@ export class PlanBuilder {
   /** Sort, derive implicit directories and hard links. */
   finish(): CopyPlan {
     const dirs = this.implicitDirs();
-    const entries = [...this.entries.values()].sort((a, b) => compareNames(sortKey(a.dest), sortKey(b.dest)));
+    const entries = sortByDest([...this.entries.values()]);
     linkHardlinks(entries);
     return { context: this.ctx, dest: this.dest, entries, dirs, warnings: this.warnings };
   }
@@ -168,8 +168,15 @@ export class PlanBuilder {
       const parent = dirs.get(parentOf(d.dest));
       if (d.created && parent !== undefined) parent.touched = true;
     }
-    return [...dirs.values()].sort((a, b) => compareNames(sortKey(a.dest), sortKey(b.dest)));
+    return sortByDest([...dirs.values()]);
   }
+}
+
+/** Sort by destination in layer order ('/' before any other byte), keys computed once. */
+function sortByDest<T extends { dest: string }>(items: T[]): T[] {
+  const keyed = items.map((item) => ({ item, key: sortKey(item.dest) }));
+  keyed.sort((a, b) => compareNames(a.key, b.key));
+  return keyed.map((k) => k.item);
 }
 
 /** Files sharing an inode within one source argument become hard links to the first (layer order). */
