@@ -7,7 +7,7 @@ import { posix } from 'node:path';
 import { SlipwayError } from '../errors.js';
 import type { Instruction } from '../dockerfile/index.js';
 import {
-  checksumSources, copyEntries, resolveSources, type BuildContext, type CopyPlan, type ExistingDir, type StatCache,
+  checksumSources, copyEntries, resolveSources, type BuildContext, type CopyEntriesOptions, type CopyPlan, type ExistingDir, type StatCache,
 } from './context/index.js';
 import { cacheKey } from './cache.js';
 import type { LayerFs } from './fs-view.js';
@@ -100,13 +100,29 @@ export function copyDriver(src: CopySources): StepContext['copy'] {
       description, name: ins.original.replace(/^\s*\S+/, (w) => w.toUpperCase()),
       produce: async function* () {
         if (plan) {
-          yield* copyEntries(plan, {
-            chown: owner, ...(chmod !== undefined ? { chmod } : {}), ...(ctx.epoch !== undefined ? { clampMtime: ctx.epoch } : {}),
-            now: mtime, existingDir: existingDirOf(fs),
-          });
+          const copy = {
+            ...(ins.chown ? { chown: owner } : {}), ...(chmod !== undefined ? { chmod } : {}),
+            ...(ctx.epoch !== undefined ? { clampMtime: ctx.epoch } : {}), now: mtime, existingDir: existingDirOf(fs),
+          };
+          yield* planEntries(plan, { copy, fromOther: context !== src.context });
         }
         yield* inlineEntries(ins, workdir, owner, chmod, mtime);
       },
     });
   };
+}
+
+interface PlanEntriesOptions {
+  copy: CopyEntriesOptions;
+  /** Sources from another stage or image: their owners are kept (BuildKit copies them as they are). */
+  fromOther: boolean;
+}
+
+/** The layer entries of a plan: context files owned by root (or --chown), --from files by their owners. */
+async function* planEntries(plan: CopyPlan, o: PlanEntriesOptions): AsyncGenerator<LayerEntry> {
+  const owners = o.fromOther && o.copy.chown === undefined ? new Map(plan.entries.map((e) => [e.dest.slice(1), e.stats])) : undefined;
+  for await (const e of copyEntries(plan, o.copy)) {
+    const st = owners?.get(e.header.name.replace(/\/$/, ''));
+    yield st ? { ...e, header: { ...e.header, uid: st.uid, gid: st.gid } } : e;
+  }
 }
