@@ -9,6 +9,7 @@ import type { Instruction } from '../dockerfile/index.js';
 import {
   checksumSources, copyEntries, resolveSources, type BuildContext, type CopyEntriesOptions, type CopyPlan, type ExistingDir, type StatCache,
 } from './context/index.js';
+import { archiveEntries, archiveSources, keepOwners, mergeEntries } from './add-archive.js';
 import { cacheKey } from './cache.js';
 import type { LayerFs } from './fs-view.js';
 import type { LayerEntry } from './layer-writer.js';
@@ -26,6 +27,8 @@ export interface CopySources {
   statCache: StatCache;
   /** The filesystem of a stage or image named by --from, as a directory context. */
   fromContext: (from: string, ins: CopyInstruction) => Promise<BuildContext>;
+  /** A directory for temporary files (ADD extracts archives there). */
+  tmpRoot: string;
 }
 
 function destKindOf(fs: LayerFs) {
@@ -104,7 +107,7 @@ export function copyDriver(src: CopySources): StepContext['copy'] {
             ...(ins.chown ? { chown: owner } : {}), ...(chmod !== undefined ? { chmod } : {}),
             ...(ctx.epoch !== undefined ? { clampMtime: ctx.epoch } : {}), now: mtime, existingDir: existingDirOf(fs),
           };
-          yield* planEntries(plan, { copy, fromOther: context !== src.context });
+          yield* planEntries(plan, { ins, copy, fromOther: context !== src.context, tmpRoot: src.tmpRoot, destKind: destKindOf(fs) });
         }
         yield* inlineEntries(ins, workdir, owner, chmod, mtime);
       },
@@ -113,16 +116,22 @@ export function copyDriver(src: CopySources): StepContext['copy'] {
 }
 
 interface PlanEntriesOptions {
+  ins: CopyInstruction;
   copy: CopyEntriesOptions;
   /** Sources from another stage or image: their owners are kept (BuildKit copies them as they are). */
   fromOther: boolean;
+  tmpRoot: string;
+  destKind: (abs: string) => 'dir' | 'file' | undefined;
 }
 
-/** The layer entries of a plan: context files owned by root (or --chown), --from files by their owners. */
+/** The layer entries of a plan: context files owned by root (or --chown), --from files by their owners, ADD archives extracted. */
 async function* planEntries(plan: CopyPlan, o: PlanEntriesOptions): AsyncGenerator<LayerEntry> {
-  const owners = o.fromOther && o.copy.chown === undefined ? new Map(plan.entries.map((e) => [e.dest.slice(1), e.stats])) : undefined;
-  for await (const e of copyEntries(plan, o.copy)) {
-    const st = owners?.get(e.header.name.replace(/\/$/, ''));
-    yield st ? { ...e, header: { ...e.header, uid: st.uid, gid: st.gid } } : e;
+  const archives = o.ins.kind === 'add' ? await archiveSources(plan, o.ins.sources) : [];
+  const rest: CopyPlan = archives.length === 0 ? plan : { ...plan, entries: plan.entries.filter((e) => !archives.includes(e)) };
+  const main = keepOwners(copyEntries(rest, o.copy), rest, o.fromOther && o.copy.chown === undefined);
+  if (archives.length === 0) {
+    yield* main;
+    return;
   }
+  yield* mergeEntries([main, ...archives.map((a) => archiveEntries({ abs: a.abs, dest: plan.dest, tmpRoot: o.tmpRoot, destKind: o.destKind, copy: o.copy }))]);
 }

@@ -4,6 +4,7 @@
  * needs run concurrently as their dependencies finish; each layer step goes
  * through the content-addressed cache; the target's state becomes the image.
  */
+import { join } from 'node:path';
 import { SlipwayError } from '../errors.js';
 import { buildDefinition, type BuildDefinition, type Platform, type Stage } from '../dockerfile/index.js';
 import { MediaType } from '../oci/media-types.js';
@@ -103,7 +104,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const results: StageResults = new Map();
   const stageFs = new StageFilesystems(store);
   const copy = copyDriver({
-    context: options.context, statCache: options.statCache,
+    context: options.context, statCache: options.statCache, tmpRoot: join(store.root, 'tmp'),
     fromContext: (from, ins) => {
       const stage = ins.kind === 'copy' ? ins.fromStage : undefined;
       if (stage !== undefined) return stageFs.context(`stage:${stage}`, () => results.get(stage) as Promise<StageState>);
