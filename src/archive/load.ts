@@ -12,7 +12,7 @@ import { stageLayer, type StagedLayer } from '../image/stage-layer.js';
 import { MediaType } from '../oci/media-types.js';
 import type { Digest } from '../oci/digest.js';
 import type { Manifest } from '../oci/types.js';
-import type { ImageStore } from '../store/image-store.js';
+import type { CommitImageOptions, ImageStore } from '../store/image-store.js';
 import { Annotation } from '../store/refs.js';
 import type { StagedBlob } from '../store/blobs.js';
 import { planImages, type ImagePlan } from './plan.js';
@@ -54,9 +54,8 @@ export async function loadArchive(options: LoadOptions): Promise<LoadedImage[]> 
     const layers = new Map<ArchiveFile, LayerBlob>();
     for (const plan of plans) await checkLayers(plan, store, layers, extra, label);
     for (const l of layers.values()) await store.blobs.commit(l.blob);
-    const loaded: LoadedImage[] = [];
-    for (const plan of plans) loaded.push(await commitPlan(plan, store, layers));
-    return loaded;
+    const results = await store.commitImages(plans.map((plan) => commitOptions(plan, layers)));
+    return results.map((res, i) => ({ id: res.id, names: (plans[i] as ImagePlan).names, replaced: res.replaced }));
   } finally {
     await discardAll(contents, store.blobs);
     for (const b of extra) await store.blobs.discard(b);
@@ -105,7 +104,8 @@ async function firstBytes(path: string): Promise<Buffer> {
   }
 }
 
-async function commitPlan(plan: ImagePlan, store: ImageStore, layers: Map<ArchiveFile, LayerBlob>): Promise<LoadedImage> {
+/** The manifest, config and names of a planned image, for the store. */
+function commitOptions(plan: ImagePlan, layers: Map<ArchiveFile, LayerBlob>): CommitImageOptions {
   const manifest: Manifest = {
     schemaVersion: 2, mediaType: MediaType.ociManifest,
     config: { mediaType: MediaType.ociConfig, digest: plan.config.blob.digest, size: plan.config.blob.size },
@@ -114,12 +114,6 @@ async function commitPlan(plan: ImagePlan, store: ImageStore, layers: Map<Archiv
       return { mediaType: MediaType.ociLayer, digest: blob.digest, size: blob.size, annotations: { [Annotation.layerSize]: String(diskSize) } };
     }),
   };
-  const before = await store.list();
-  const replaced = new Map<string, Digest>();
-  for (const name of plan.names) {
-    const old = before.find((r) => r.names.includes(name));
-    if (old && old.id !== plan.config.blob.digest) replaced.set(name, old.id);
-  }
-  const res = await store.commitImage({ manifest, config: plan.config.bytes as Buffer, names: plan.names });
-  return { id: res.id, names: plan.names, replaced };
+  return { manifest, config: plan.config.bytes as Buffer, names: plan.names };
 }
+

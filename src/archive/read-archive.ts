@@ -102,7 +102,7 @@ function startScanner(first: Buffer, label: string): Scanner {
     const problem = new SlipwayError('INVALID_ARCHIVE', `${label} is not a tar archive`);
     return { feed: async () => undefined, end: async () => problem };
   }
-  const pt = new PassThrough({ highWaterMark: 1 << 20 });
+  const pt = new PassThrough({ highWaterMark: 8 << 20 });
   let failed: SlipwayError | undefined;
   const done = scanTar(pt, { label }).catch((err: unknown) => {
     failed = err instanceof SlipwayError ? err : new SlipwayError('INVALID_ARCHIVE', `${label}: ${(err as Error).message}`, { cause: err });

@@ -160,14 +160,28 @@ export function formatRFC3339(date: Date | number, options: TimeFormatOptions = 
   return `${pad(y, 4)}-${pad(mo)}-${pad(da)}T${pad(h)}:${pad(mi)}:${pad(s)}${zone}`;
 }
 
+/** Intl objects are slow to create: one set per value of $TZ. */
+let zoneFormatters: { env: string | undefined; tz: string; formats: Intl.DateTimeFormat[]; names: Map<number, string> } | undefined;
+
 function zoneAbbreviation(date: Date, offsetMin: number, utc: boolean): string {
   if (utc) return 'UTC';
-  const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (!zoneFormatters || zoneFormatters.env !== process.env.TZ) {
+    zoneFormatters = {
+      env: process.env.TZ, tz: Intl.DateTimeFormat().resolvedOptions().timeZone, names: new Map(),
+      formats: ['en-US', 'en-GB'].map((locale) => new Intl.DateTimeFormat(locale, { timeZoneName: 'short' })),
+    };
+  }
+  const zoneNames = zoneFormatters.names;
+  const tz = zoneFormatters.tz;
   if (offsetMin === 0 && (tz === 'UTC' || tz === 'Etc/UTC' || tz === 'Etc/GMT')) return 'UTC';
-  for (const locale of ['en-US', 'en-GB']) {
-    const name = new Intl.DateTimeFormat(locale, { timeZoneName: 'short' })
-      .formatToParts(date).find((p) => p.type === 'timeZoneName')?.value ?? '';
-    if (/^[A-Z]{2,5}$/.test(name)) return name;
+  const known = zoneNames.get(offsetMin);
+  if (known !== undefined) return known;
+  for (const f of zoneFormatters.formats) {
+    const name = f.formatToParts(date).find((p) => p.type === 'timeZoneName')?.value ?? '';
+    if (/^[A-Z]{2,5}$/.test(name)) {
+      zoneNames.set(offsetMin, name);
+      return name;
+    }
   }
   const a = Math.abs(offsetMin);
   return `${offsetMin < 0 ? '-' : '+'}${pad(Math.trunc(a / 60))}${a % 60 !== 0 ? pad(a % 60) : ''}`;

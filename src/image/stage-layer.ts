@@ -21,7 +21,7 @@ export interface StagedLayer {
 /** Stages `input` (a tar, maybe gzip/bzip2/xz/zstd-compressed) as an uncompressed layer. */
 export async function stageLayer(blobs: BlobStore, input: Readable, label: string): Promise<StagedLayer> {
   const plain = await decompress(input);
-  const forScan = new PassThrough({ highWaterMark: 1 << 20 });
+  const forScan = new PassThrough({ highWaterMark: 8 << 20 });
   const scan = scanTar(forScan, { label });
   scan.catch(() => forScan.resume());
   let blob: StagedBlob;

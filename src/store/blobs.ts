@@ -5,13 +5,13 @@
  * renamed into place, so a blob path either does not exist or holds exactly
  * the bytes its name promises.
  */
-import { open, rename, unlink, stat, mkdir, readFile, appendFile, readdir } from 'node:fs/promises';
+import { open, rename, unlink, stat, mkdir, readFile, appendFile, readdir, type FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { SlipwayError, isErrno } from '../errors.js';
-import { digestHex, newHasher, type Digest } from '../oci/digest.js';
+import { digestHex, digestOf, newHasher, type Digest } from '../oci/digest.js';
 
 /** What a blob must turn out to be. */
 export interface Expected {
@@ -115,24 +115,25 @@ export class BlobStore {
     const tmpPath = join(this.ingestDir, `${process.pid}-${randomBytes(8).toString('hex')}`);
     const fh = await open(tmpPath, 'wx', 0o644);
     const hasher = newHasher();
-    let size = 0;
+    const writer = new WriteBehind(fh);
     try {
       const chunks: AsyncIterable<Buffer> | Buffer[] = Buffer.isBuffer(input) ? [input] : input;
       for await (const chunk of chunks) {
+        await writer.write(chunk);
         hasher.update(chunk);
         if (options.onChunk) await options.onChunk(chunk);
-        size += chunk.length;
-        await fh.write(chunk);
       }
+      await writer.flush();
       await fh.sync();
     } catch (err) {
+      await writer.flush().catch(() => undefined);
       await fh.close().catch(() => undefined);
       await unlink(tmpPath).catch(() => undefined);
       throw err;
     }
     await fh.close();
     const digest: Digest = `sha256:${hasher.digest('hex')}`;
-    const staged: StagedBlob = { digest, size, tmpPath };
+    const staged: StagedBlob = { digest, size: writer.size, tmpPath };
     try {
       verify(staged, options);
       await this.protect(digest);
@@ -157,8 +158,16 @@ export class BlobStore {
     staged.tmpPath = undefined;
   }
 
-  /** Stages and commits in one step; returns the digest and size. */
+  /** Stages and commits in one step; returns the digest and size. A document already stored is not written again. */
   async write(input: AsyncIterable<Buffer> | Buffer, options: StageOptions = {}): Promise<{ digest: Digest; size: number }> {
+    if (Buffer.isBuffer(input) && !options.onChunk) {
+      const digest = digestOf(input);
+      if ((await this.size(digest)) === input.length) {
+        verify({ digest, size: input.length, tmpPath: undefined }, options);
+        await this.protect(digest);
+        return { digest, size: input.length };
+      }
+    }
     const staged = await this.stage(input, options);
     await this.commit(staged);
     return { digest: staged.digest, size: staged.size };
@@ -171,6 +180,45 @@ export class BlobStore {
       throw err;
     });
     return names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}` as Digest);
+  }
+}
+
+/** Bytes of writes kept in flight while the next chunk is hashed. */
+const WRITE_BEHIND = 8 << 20;
+
+/**
+ * Positioned writes that run while the caller hashes the next chunk, with
+ * at most WRITE_BEHIND bytes in flight; the first failure is reported by
+ * the next write or by flush. Chunks must not be modified after write().
+ */
+class WriteBehind {
+  size = 0;
+  private inflight: { p: Promise<unknown>; n: number }[] = [];
+  private bytes = 0;
+  private failure: unknown;
+
+  constructor(private readonly fh: FileHandle) {}
+
+  async write(chunk: Buffer): Promise<void> {
+    if (this.failure !== undefined) throw this.failure;
+    const p = this.fh.write(chunk, 0, chunk.length, this.size).catch((err: unknown) => {
+      this.failure ??= err;
+    });
+    this.size += chunk.length;
+    this.inflight.push({ p, n: chunk.length });
+    this.bytes += chunk.length;
+    while (this.bytes > WRITE_BEHIND) {
+      const first = this.inflight.shift() as { p: Promise<unknown>; n: number };
+      await first.p;
+      this.bytes -= first.n;
+    }
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all(this.inflight.map((w) => w.p));
+    this.inflight = [];
+    this.bytes = 0;
+    if (this.failure !== undefined) throw this.failure;
   }
 }
 

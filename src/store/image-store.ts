@@ -9,7 +9,7 @@ import type { Descriptor, ImageConfig, Manifest } from '../oci/types.js';
 import { BlobStore } from './blobs.js';
 import { collectGarbage, type GcResult } from './gc.js';
 import { Annotation, readRefs, updateRefs } from './refs.js';
-import { addImage, removeImage, removeName, removeRepoDigest, toRecords, type ImageRecord, type Orphans } from './records.js';
+import { addImage, removeImage, removeName, removeRepoDigest, toRecords, type ImageRecord, type NewImage, type Orphans } from './records.js';
 
 /** An image to add: its manifest and config documents (layers already committed). */
 export interface CommitImageOptions {
@@ -26,6 +26,8 @@ export interface CommitResult {
   record: ImageRecord;
   /** Images whose last tag moved to this one (now dangling). */
   orphans: Orphans;
+  /** Names that pointed at another image before, with that image's ID. */
+  replaced: Map<string, Digest>;
 }
 
 /** The image store at one root. */
@@ -57,29 +59,54 @@ export class ImageStore {
    * the image with its names in one atomic index update.
    */
   async commitImage(options: CommitImageOptions): Promise<CommitResult> {
+    return (await this.commitImages([options]))[0] as CommitResult;
+  }
+
+  /**
+   * commitImage for several images (a multi-image archive) in one index
+   * update: all or none of them become visible. Each result also tells
+   * which names pointed at another image before (`replaced`).
+   */
+  async commitImages(list: readonly CommitImageOptions[]): Promise<CommitResult[]> {
+    const prepared: { image: NewImage; blobs: Digest[] }[] = [];
+    for (const options of list) prepared.push(await this.writeDocuments(options));
+    const results = await updateRefs(this.root, async (entries) => {
+      const out: CommitResult[] = [];
+      for (const p of prepared) {
+        for (const d of p.blobs) {
+          if ((await this.blobs.size(d)) === undefined) {
+            throw new SlipwayError('NOT_FOUND', `content ${d} vanished from the store before the image was committed (a concurrent prune?); try again`);
+          }
+        }
+        const before = toRecords(entries);
+        const replaced = new Map<string, Digest>();
+        for (const n of p.image.names) {
+          const old = before.find((r) => r.names.includes(n));
+          if (old && old.id !== p.image.id) replaced.set(n, old.id);
+        }
+        const orphans = addImage(entries, p.image);
+        const record = toRecords(entries).find((r) => r.id === p.image.id) as ImageRecord;
+        out.push({ id: p.image.id, record, orphans, replaced });
+      }
+      return out;
+    });
+    await this.blobs.releaseLease();
+    return results;
+  }
+
+  private async writeDocuments(options: CommitImageOptions): Promise<{ image: NewImage; blobs: Digest[] }> {
     const configBytes = Buffer.isBuffer(options.config) ? options.config : Buffer.from(JSON.stringify(options.config));
     const config = await this.blobs.write(configBytes, { what: 'image config' });
     const manifest: Manifest = { ...options.manifest, config: { ...options.manifest.config, digest: config.digest, size: config.size } };
     const manifestBytes = Buffer.from(JSON.stringify(manifest));
     const written = await this.blobs.write(manifestBytes, { what: 'manifest' });
-    const desc: Descriptor = { mediaType: manifest.mediaType ?? MediaType.ociManifest, digest: written.digest, size: written.size };
     const cfg = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
-    const size = manifest.layers.reduce((n, l) => n + layerDiskSize(l), 0);
-    const result = await updateRefs(this.root, async (entries) => {
-      for (const l of [manifest.config, ...manifest.layers]) {
-        if ((await this.blobs.size(l.digest)) === undefined) {
-          throw new SlipwayError('NOT_FOUND', `content ${l.digest} vanished from the store before the image was committed (a concurrent prune?); try again`);
-        }
-      }
-      const orphans = addImage(entries, {
-        id: config.digest, manifest: desc, created: cfg.created, size, names: options.names,
-        ...(options.repoDigests ? { repoDigests: options.repoDigests } : {}),
-      });
-      const record = toRecords(entries).find((r) => r.id === config.digest) as ImageRecord;
-      return { id: config.digest, record, orphans };
-    });
-    await this.blobs.releaseLease();
-    return result;
+    const image: NewImage = {
+      id: config.digest, manifest: { mediaType: manifest.mediaType ?? MediaType.ociManifest, digest: written.digest, size: written.size },
+      created: cfg.created, size: manifest.layers.reduce((n, l) => n + layerDiskSize(l), 0), names: options.names,
+      ...(options.repoDigests ? { repoDigests: options.repoDigests } : {}),
+    };
+    return { image, blobs: [config.digest, written.digest, ...manifest.layers.map((l) => l.digest)] };
   }
 
   /** Adds a name to an existing image; returns images left dangling. */

@@ -44,7 +44,7 @@ export async function saveCommand(ctx: CliContext, words: string[], opts: Opts):
   // Write beside the target and rename, so a failed save never leaves a partial file.
   const tmp = join(dirname(output), `.${basename(output)}.slipway-${process.pid}`);
   try {
-    await pipeline(tar, createWriteStream(tmp, { mode: 0o644 }));
+    await pipeline(tar, createWriteStream(tmp, { mode: 0o644, highWaterMark: 8 << 20 }));
     await rename(tmp, output);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
