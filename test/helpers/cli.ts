@@ -24,8 +24,8 @@ function findRepoRoot(): string {
 
 /** The repository root (where package.json and test/fixtures are). */
 export const REPO = findRepoRoot();
-/** The bundled CLI. */
-export const CLI = join(REPO, 'dist', 'slipway.js');
+/** The bundled CLI (SLIPWAY_TEST_CLI overrides it, e.g. a private copy while others rebuild dist/). */
+export const CLI = process.env.SLIPWAY_TEST_CLI ?? join(REPO, 'dist', 'slipway.js');
 /** test/fixtures in the repository. */
 export const FIXTURES = join(REPO, 'test', 'fixtures');
 
