@@ -129,6 +129,7 @@ async function workdir(state: StageState, path: string, ctx: StepContext): Promi
   const fs = stateFs(ctx.store, state, ctx.indexes);
   const parts = keyOf(wd).split('/');
   const missing: string[] = [];
+  let parent: { name: string; mode: number; uid: number; gid: number } | undefined;
   for (let i = 1; i <= parts.length; i++) {
     const p = parts.slice(0, i).join('/');
     const h = await fs.lookup(p);
@@ -136,11 +137,17 @@ async function workdir(state: StageState, path: string, ctx: StepContext): Promi
       throw new SlipwayError('BUILD', `mkdir ${wd}: /${p} exists and is not a directory`);
     }
     if (!h) missing.push(p);
+    else if (h.type === 'directory' && missing.length === 0 && i < parts.length) parent = { name: `${p}/`, mode: h.mode & 0o7777, uid: h.uid, gid: h.gid };
   }
+  // The directory that gets the first new child changes (its mtime): BuildKit's diff carries it too.
+  const touched = missing.length > 0 && parent !== undefined && `${missing[0]}`.startsWith(parent.name) ? [parent] : [];
   const mtime = ctx.epoch ?? Math.floor(ctx.now().getTime() / 1000);
   await layerStep(state, ctx, {
     key: cacheKey([state.fsKey, 'WORKDIR', wd, owner, missing]),
     description: `WORKDIR ${wd}`, buildkitSuffix: false, name: `WORKDIR ${path}`,
-    produce: () => missing.map((p) => ({ header: { name: `${p}/`, type: 'directory' as const, mode: 0o755, uid: owner.uid, gid: owner.gid, mtime } })),
+    produce: () => [
+      ...touched.map((d) => ({ header: { ...d, type: 'directory' as const, mtime } })),
+      ...missing.map((p) => ({ header: { name: `${p}/`, type: 'directory' as const, mode: 0o755, uid: owner.uid, gid: owner.gid, mtime } })),
+    ],
   });
 }
