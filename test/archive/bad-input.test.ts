@@ -43,7 +43,7 @@ function dockerArchive(spec: ArchiveSpec): Buffer {
 
 const goodLayer = tarOf([{ name: 'etc/', type: '5' }, { name: 'etc/hello.txt', body: 'hello world\n' }]);
 const flipped = Buffer.from(goodLayer);
-flipped[512 + 512 + 3] ^= 0xff; // a byte of hello.txt's content: still a valid tar, other digest
+flipped.writeUInt8((flipped.readUInt8(512 + 512 + 3) ^ 0xff), 512 + 512 + 3); // a byte of hello.txt's content: still a valid tar, other digest
 
 const single = readFileSync(fixture('docker-save-single.tar'));
 

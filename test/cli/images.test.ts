@@ -92,7 +92,7 @@ describe('images on the loaded fixtures', () => {
   ];
   for (const { format, ref, todo } of JSON_CASES) {
     test(`--format '${format}' prints one sorted-key JSON object per row as ${ref}.txt`, { todo }, async () => {
-      const rows = (text: string) => text.trim().split('\n').map((l) => {
+      const rows = (text: string) => text.trim().split('\n').map((l): Record<string, string> => {
         assert.ok(l.includes('\\u003cnone\\u003e') || !l.includes('<none>'), 'HTML characters escaped');
         const o = JSON.parse(l) as Record<string, string>;
         assert.deepEqual(Object.keys(o), [...Object.keys(o)].sort(), 'keys sorted');
