@@ -18,7 +18,7 @@ export interface LayerEntry {
 export interface BuiltLayer {
   digest: Digest;
   size: number;
-  /** Regular-file bytes plus symlink target lengths (Docker's layer size). */
+  /** Regular-file bytes of the tar (Docker's layer size: what applying it writes). */
   diskSize: number;
 }
 
@@ -31,7 +31,6 @@ export async function writeLayer(blobs: BlobStore, entries: AsyncIterable<LayerE
     for await (const e of entries) {
       const type = e.header.type ?? 'file';
       if (type === 'file') diskSize += e.header.size ?? 0;
-      else if (type === 'symlink') diskSize += Buffer.byteLength(e.header.linkname ?? '');
       await tar.addEntry(e.header, e.body?.());
     }
     await tar.finish();

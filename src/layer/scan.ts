@@ -23,11 +23,6 @@ export interface ScanResult {
   tarBytes: number;
   /** Sum of the entries' body sizes. */
   contentBytes: number;
-  /**
-   * What the layer adds on disk as Docker counts it (image and history
-   * SIZE): regular-file sizes plus symlink target lengths.
-   */
-  diskBytes: number;
   /** "sha256:<hex>" of the tar stream, when asked for. */
   digest?: string;
 }
@@ -49,12 +44,10 @@ export async function scanTar(input: Readable, opts: ScanTarOptions = {}): Promi
   const links = new SymlinkTracker();
   let entries = 0;
   let contentBytes = 0;
-  let diskBytes = 0;
   for await (const entry of readTar(input, { label, onChunk })) {
     const h = entry.header;
     entries++;
     contentBytes += h.size;
-    diskBytes += h.type === 'symlink' ? Buffer.byteLength(h.linkname) : h.type === 'file' ? h.size : 0;
     if (h.type === 'other') throw refuse(label, h.name, `unsupported entry type '${h.typeflag}'`);
     const parts = cleanEntryPath(h.name, label);
     if (parts.length === 0) {
@@ -73,7 +66,7 @@ export async function scanTar(input: Readable, opts: ScanTarOptions = {}): Promi
     links.record(parts, h.type === 'symlink');
     await entry.drain();
   }
-  const result: ScanResult = { entries, tarBytes, contentBytes, diskBytes };
+  const result: ScanResult = { entries, tarBytes, contentBytes };
   if (hash) result.digest = `sha256:${hash.digest('hex')}`;
   return result;
 }

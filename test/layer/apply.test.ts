@@ -180,7 +180,7 @@ describe('scanTar', () => {
     const tar = await makeTar([[{ name: 'd/', type: 'directory' }], [{ name: 'd/f' }, 'hello'], [{ name: 'd/l', type: 'symlink', linkname: '/etc/passwd' }], [{ name: '.wh.x' }]]);
     const r = await scanTar(chunked(tar, 100), { digest: true });
     const expected = `sha256:${sh('sha256sum', [], { input: tar }).toString().split(' ')[0]}`;
-    assert.deepEqual(r, { entries: 4, tarBytes: tar.length, contentBytes: 5, diskBytes: 5 + '/etc/passwd'.length, digest: expected });
+    assert.deepEqual(r, { entries: 4, tarBytes: tar.length, contentBytes: 5, digest: expected });
   });
 });
 
