@@ -33,7 +33,7 @@ describe('parseFilters / checkFilterKeys', () => {
   });
   test('unsupported keys are the daemon\'s error', () => {
     const f = parseFilters(['reference=x', 'foo=bar', 'zzz=1']);
-    throwsWith(() => checkFilterKeys(f, ['dangling', 'label', 'reference', 'until']), 'INVALID_ARGUMENT', "invalid filter 'foo'");
+    throwsWith(() => checkFilterKeys(f, ['dangling', 'label', 'reference', 'until']), 'INVALID_ARGUMENT', "Invalid filter 'foo'");
     assert.doesNotThrow(() => checkFilterKeys(f, ['reference', 'foo', 'zzz']));
   });
   test('boolean filters', () => {
@@ -42,8 +42,8 @@ describe('parseFilters / checkFilterKeys', () => {
     assert.equal(getBoolFilter(parseFilters(['dangling=1']), 'dangling', false), true);
     assert.equal(getBoolFilter(parseFilters(['dangling=false']), 'dangling', true), false);
     assert.equal(getBoolFilter(parseFilters(['dangling=true', 'dangling=1']), 'dangling', false), true);
-    throwsWith(() => getBoolFilter(parseFilters(['dangling=maybe']), 'dangling', false), 'INVALID_ARGUMENT', "invalid filter 'dangling=[maybe]'");
-    throwsWith(() => getBoolFilter(parseFilters(['dangling=true', 'dangling=false']), 'dangling', false), 'INVALID_ARGUMENT', "invalid filter 'dangling=[true false]'");
+    throwsWith(() => getBoolFilter(parseFilters(['dangling=maybe']), 'dangling', false), 'INVALID_ARGUMENT', "Invalid filter 'dangling=[maybe]'");
+    throwsWith(() => getBoolFilter(parseFilters(['dangling=true', 'dangling=false']), 'dangling', false), 'INVALID_ARGUMENT', "Invalid filter 'dangling=[true false]'");
   });
 });
 
