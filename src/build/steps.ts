@@ -8,6 +8,7 @@ import { SlipwayError } from '../errors.js';
 import type { Instruction } from '../dockerfile/index.js';
 import { applyInstruction } from '../image/config-changes.js';
 import type { Digest } from '../oci/digest.js';
+import type { ContainerConfig } from '../oci/types.js';
 import type { ImageStore } from '../store/image-store.js';
 import { BuildCache, cacheKey, type CacheRecord } from './cache.js';
 import type { Progress } from './events.js';
@@ -54,16 +55,27 @@ function epochIso(ctx: StepContext): string | undefined {
   return ctx.epoch === undefined ? undefined : new Date(ctx.epoch * 1000).toISOString().replace('.000Z', 'Z');
 }
 
-function metadata(state: StageState, ins: Instruction, ctx: StepContext): void {
-  const rc = (state.config.config ??= {});
+/**
+ * Applies a metadata instruction to a runtime config as BuildKit's dispatch
+ * does (which differs from `commit --change`): CMD sets ArgsEscaped in both
+ * forms, and ENTRYPOINT keeps a CMD set earlier in the same stage.
+ * `cmdSet` says whether this stage has set CMD; returns the new value.
+ */
+export function applyBuildInstruction(rc: ContainerConfig, ins: Instruction, cmdSet: boolean): boolean {
   const keptCmd = rc.Cmd;
-  if (ins.kind === 'maintainer') state.config.author = ins.maintainer;
-  else applyInstruction(rc, ins);
+  applyInstruction(rc, ins);
   if (ins.kind === 'cmd') {
     rc.ArgsEscaped = true;
-    state.cmdSet = true;
+    return true;
   }
-  if (ins.kind === 'entrypoint') rc.Cmd = state.cmdSet ? keptCmd : null;
+  if (ins.kind === 'entrypoint') rc.Cmd = cmdSet ? keptCmd : null;
+  return cmdSet;
+}
+
+function metadata(state: StageState, ins: Instruction, ctx: StepContext): void {
+  const rc = (state.config.config ??= {});
+  if (ins.kind === 'maintainer') state.config.author = ins.maintainer;
+  else state.cmdSet = applyBuildInstruction(rc, ins, state.cmdSet);
   const createdBy = metadataCreatedBy(ins, rc);
   if (createdBy === undefined) return;
   const created = epochIso(ctx);

@@ -3,7 +3,7 @@
  * or a plain template), each row a Go struct of the command's context type so
  * that template errors name it as Docker does.
  */
-import { goStruct, renderTable } from '../template/index.js';
+import { GoRawJSON, goJSON, goStruct, renderTable } from '../template/index.js';
 
 /** What renderFormatted prints. */
 export interface FormattedOptions {
@@ -19,5 +19,6 @@ export interface FormattedOptions {
 
 /** Renders rows the way docker/cli's formatter.Context does. */
 export function renderFormatted(options: FormattedOptions): string {
-  return renderTable({ format: options.format, headers: options.headers, rows: options.rows.map((r) => goStruct(r, options.typeName)) });
+  const rows = options.rows.map((r) => goStruct(r, options.typeName, new GoRawJSON(() => goJSON(r, { escapeHTML: true, sortKeys: true }))));
+  return renderTable({ format: options.format, headers: options.headers, rows });
 }

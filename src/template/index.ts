@@ -8,7 +8,7 @@ export type { MissingKey } from './exec.js';
 export { TemplateError } from './template-error.js';
 export type { TemplatePosition } from './template-error.js';
 export {
-  GoStruct, GoEmptyStruct, GoNilMap, GoNilSlice, GoFloat, GoTime, EMPTY_STRUCT,
+  GoStruct, GoEmptyStruct, GoNilMap, GoNilSlice, GoFloat, GoTime, GoRawJSON, EMPTY_STRUCT,
   goStruct, goEmptyStruct, goNilMap, goNilSlice, goFloat, goTime, isTrue,
 } from './values.js';
 export { FuncError } from './func-types.js';

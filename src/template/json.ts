@@ -5,7 +5,7 @@
  */
 import { FuncError } from './func-types.js';
 import {
-  GoEmptyStruct, GoFloat, GoNilMap, GoNilSlice, GoStruct, GoTime,
+  GoEmptyStruct, GoFloat, GoNilMap, GoNilSlice, GoRawJSON, GoStruct, GoTime,
 } from './values.js';
 
 /** Options of goJSON. */
@@ -50,6 +50,7 @@ function encode(v: unknown, opts: GoJSONOptions): string {
   if (v instanceof GoEmptyStruct) return '{}';
   if (v instanceof GoFloat) return encodeNumber(v.value);
   if (v instanceof GoTime) return encodeString(v.rfc3339, opts.escapeHTML ?? false);
+  if (v instanceof GoRawJSON) return v.text();
   if (v instanceof GoStruct) {
     if (v.json !== undefined) return encode(v.json, opts);
     return encodeObject(Object.entries(v.fields), opts);

@@ -25,6 +25,15 @@ export class GoStruct {
   ) {}
 }
 
+/**
+ * A value whose `json` form is already-encoded JSON text, like a Go type with
+ * a MarshalJSON method (docker/cli's formatter contexts marshal themselves
+ * with json.Marshal, so `{{json .}}` of a row is HTML-escaped).
+ */
+export class GoRawJSON {
+  constructor(readonly text: () => string) {}
+}
+
 /** A Go time.Time: prints as Go's Time.String(), serialises to JSON as its RFC 3339 text. */
 export class GoTime {
   readonly typeName = 'time.Time';

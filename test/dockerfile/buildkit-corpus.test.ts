@@ -17,7 +17,7 @@ import { buildDefinition } from '../../src/dockerfile/definition.js';
 import type { BaseImageInfo } from '../../src/dockerfile/definition.js';
 import { DockerfileError } from '../../src/dockerfile/errors.js';
 import type { Instruction, Stage } from '../../src/dockerfile/types.js';
-import { applyInstruction } from '../../src/image/config-changes.js';
+import { applyBuildInstruction } from '../../src/build/steps.js';
 import type { ContainerConfig } from '../../src/oci/types.js';
 
 function fixturesDir(): string {
@@ -263,32 +263,18 @@ describe('BuildKit corpus (test/fixtures/buildkit-expansion)', () => {
 });
 
 /**
- * src/image/config-changes.ts applyInstruction against the same recordings.
- * Cases listed here differ from BuildKit (reported to the lead, not fixed
- * here): they run as todo so that the difference stays visible.
+ * The build engine's instruction applier (src/build/steps.ts
+ * applyBuildInstruction: BuildKit's dispatch on top of applyInstruction)
+ * against the same recordings.
  */
-const ENTRYPOINT_KEEPS_CMD = 'applyInstruction: ENTRYPOINT clears a CMD set earlier in the same stage; BuildKit keeps it (dispatchEntrypoint: Cmd = nil only when !d.cmd.IsSet)';
-const SHELL_CMD_ESCAPED = 'applyInstruction: a shell-form CMD leaves ArgsEscaped unset; BuildKit sets ArgsEscaped=true for both forms (dispatchCmd)';
-const APPLY_DIFFERS: Record<string, string> = {
-  'entrypoint-resets-cmd': ENTRYPOINT_KEEPS_CMD,
-  'shell-cmd': `${ENTRYPOINT_KEEPS_CMD}; ${SHELL_CMD_ESCAPED}`,
-  'cmd-exec-and-shell': SHELL_CMD_ESCAPED,
-  'json-forms': SHELL_CMD_ESCAPED,
-  'json-fallback-bare': SHELL_CMD_ESCAPED,
-  'json-single-quotes': SHELL_CMD_ESCAPED,
-  'cmd-continuation': `${ENTRYPOINT_KEEPS_CMD}; ${SHELL_CMD_ESCAPED}`,
-  'shell-form-escape-backtick': SHELL_CMD_ESCAPED,
-};
-
-describe('applyInstruction (src/image/config-changes.ts) against the corpus', () => {
+describe('applyBuildInstruction (src/build/steps.ts) against the corpus', () => {
   for (const c of cases) {
     if (!c.expected.config) continue;
-    const todo = APPLY_DIFFERS[c.name];
-    test(c.name, todo ? { todo } : {}, () => {
+    test(c.name, () => {
       const d = define(c);
       const img = imageOf(d.stages, d.target, (s, ins) => {
         if (ins.kind === 'maintainer') s.author = ins.maintainer;
-        else applyInstruction(s.config, ins);
+        else s.cmdSet = applyBuildInstruction(s.config, ins, s.cmdSet);
       });
       assert.deepEqual(normalise(img.config), c.expected.config);
     });
