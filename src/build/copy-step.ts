@@ -14,7 +14,7 @@ import { cacheKey } from './cache.js';
 import type { LayerFs } from './fs-view.js';
 import type { LayerEntry } from './layer-writer.js';
 import { stateFs, type StageState } from './state.js';
-import { layerStep, type StepContext } from './steps.js';
+import { layerStep, stepText, type StepContext } from './steps.js';
 import { resolveOwner, type Owner } from './users.js';
 
 type CopyInstruction = Extract<Instruction, { kind: 'copy' | 'add' }>;
@@ -100,7 +100,7 @@ export function copyDriver(src: CopySources): StepContext['copy'] {
     const description = copyCreatedBy(ins);
     await layerStep(state, ctx, {
       key: cacheKey([state.fsKey, description, ins.kind === 'copy' ? ins.from ?? '' : '', workdir, owner, chmod ?? null, ins.excludes, sum, ins.inline, ctx.epoch ?? null]),
-      description, name: ins.original.replace(/^\s*\S+/, (w) => w.toUpperCase()),
+      description, name: stepText(ins),
       produce: async function* () {
         if (plan) {
           const copy = {

@@ -12,7 +12,7 @@ import type { Digest } from '../oci/digest.js';
 import { familiarString, parseReference } from '../oci/reference.js';
 import type { ImageStore } from '../store/image-store.js';
 import type { ImageRecord } from '../store/records.js';
-import { findImage } from '../store/resolve.js';
+import { findImage, normalizeName } from '../store/resolve.js';
 import { BuildCache } from './cache.js';
 import type { Progress } from './events.js';
 import { fillCreatedTimes } from './history.js';
@@ -166,7 +166,7 @@ async function runStage(st: Stage, rc: RunContext): Promise<StageState> {
   let state: StageState;
   if (st.baseStage !== undefined) state = childState(await (rc.results.get(st.baseStage) as Promise<StageState>));
   else if (fromImage) {
-    const v = rc.progress.start(stepName(`FROM ${st.baseName}`));
+    const v = rc.progress.start(stepName(`FROM ${normalizeName(parseReference(st.baseName))}`));
     state = childState(rc.baseConfigs.get(st.baseName) as StageState);
     v.done();
   } else state = scratchState(st.platform);

@@ -5,7 +5,7 @@
  */
 import { posix } from 'node:path';
 import { SlipwayError } from '../errors.js';
-import type { Instruction } from '../dockerfile/index.js';
+import { envLookup, processWord, type Instruction } from '../dockerfile/index.js';
 import { applyInstruction } from '../image/config-changes.js';
 import type { Digest } from '../oci/digest.js';
 import type { ContainerConfig } from '../oci/types.js';
@@ -36,13 +36,28 @@ export interface StepContext {
   copy: (state: StageState, ins: Extract<Instruction, { kind: 'copy' | 'add' }>, ctx: StepContext) => Promise<void>;
 }
 
+/**
+ * The progress name of an instruction as BuildKit shows it: the line as
+ * written, with variables expanded (and quotes processed) and the keyword
+ * upper-cased; the line as written when it does not expand.
+ */
+export function stepText(ins: Instruction): string {
+  let text = ins.original;
+  try {
+    text = processWord(ins.original, envLookup(ins.scope.env));
+  } catch {
+    // keep the line as written, as BuildKit's processCmdEnv does
+  }
+  return text.replace(/^\s*\S+/, (w) => w.trim().toUpperCase());
+}
+
 /** Runs one instruction, updating `state`. */
 export async function runInstruction(state: StageState, ins: Instruction, ctx: StepContext): Promise<void> {
   switch (ins.kind) {
     case 'run':
       throw new SlipwayError('UNSUPPORTED', 'RUN is not supported yet: it needs the container runtime (runc), which arrives in the next release');
     case 'workdir':
-      return workdir(state, ins.path, ctx);
+      return workdir(state, ins, ctx);
     case 'copy':
     case 'add':
       return ctx.copy(state, ins, ctx);
@@ -129,7 +144,8 @@ export async function stateOwner(state: StageState, ctx: StepContext, spec = sta
   return resolveOwner(spec, stateFs(ctx.store, state, ctx.indexes));
 }
 
-async function workdir(state: StageState, path: string, ctx: StepContext): Promise<void> {
+async function workdir(state: StageState, ins: Extract<Instruction, { kind: 'workdir' }>, ctx: StepContext): Promise<void> {
+  const path = ins.path;
   const rc = (state.config.config ??= {});
   const wd = posix.resolve(rc.WorkingDir || '/', path);
   rc.WorkingDir = wd;
@@ -156,7 +172,7 @@ async function workdir(state: StageState, path: string, ctx: StepContext): Promi
   const mtime = ctx.epoch ?? Math.floor(ctx.now().getTime() / 1000);
   await layerStep(state, ctx, {
     key: cacheKey([state.fsKey, 'WORKDIR', wd, owner, missing]),
-    description: `WORKDIR ${wd}`, buildkitSuffix: false, name: `WORKDIR ${path}`,
+    description: `WORKDIR ${wd}`, buildkitSuffix: false, name: stepText(ins),
     produce: () => [
       ...touched.map((d) => ({ header: { ...d, type: 'directory' as const, mtime } })),
       ...missing.map((p) => ({ header: { name: `${p}/`, type: 'directory' as const, mode: 0o755, uid: owner.uid, gid: owner.gid, mtime } })),
