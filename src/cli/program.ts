@@ -109,6 +109,36 @@ const SPECS: Spec[] = [
       .option('-m, --message <string>', 'Set commit message for imported image').option('--platform <string>', 'Set platform if server is multi-platform capable'),
     handler: async () => (await import('./commands/import.js')).importCommand,
   },
+  {
+    top: 'pull', group: ['image', 'pull'], usage: '[OPTIONS] NAME[:TAG|@DIGEST]', description: 'Pull an image or a repository from a registry', args: '[name...]', exactArgs: 1,
+    options: (c) => c.option('-a, --all-tags', 'Download all tagged images in the repository').option('--platform <string>', 'Set platform if server is multi-platform capable')
+      .option('-q, --quiet', 'Suppress verbose output'),
+    handler: async () => (await import('./commands/registry.js')).pullCommand,
+  },
+  {
+    top: 'push', group: ['image', 'push'], usage: '[OPTIONS] NAME[:TAG]', description: 'Push an image or a repository to a registry', args: '[name...]', exactArgs: 1,
+    options: (c) => c.option('-a, --all-tags', 'Push all tagged images in the repository').option('-q, --quiet', 'Suppress verbose output')
+      .option('--compression <string>', 'Layer compression: gzip (default), zstd (OCI manifest) or uncompressed').option('--oci', 'Push an OCI manifest instead of Docker schema 2')
+      .option('--chunk-size <bytes>', 'Upload layers in chunks of this many bytes'),
+    handler: async () => (await import('./commands/registry.js')).pushCommand,
+  },
+  {
+    top: 'login', usage: '[OPTIONS] [SERVER]', description: 'Log in to a registry', args: '[server...]', maxArgs: 1,
+    options: (c) => c.option('-u, --username <string>', 'Username').option('-p, --password <string>', 'Password')
+      .option('--password-stdin', 'Take the password from stdin'),
+    handler: async () => (await import('./commands/registry.js')).loginCommand,
+  },
+  {
+    top: 'logout', usage: '[SERVER]', description: 'Log out from a registry', args: '[server...]', maxArgs: 1,
+    options: (c) => c,
+    handler: async () => (await import('./commands/registry.js')).logoutCommand,
+  },
+  {
+    top: 'search', usage: '[OPTIONS] TERM', description: 'Search Docker Hub for images', args: '[term...]', exactArgs: 1,
+    options: (c) => formatOpt(c.option('-f, --filter <filter>', 'Filter output based on conditions provided', collect, [])
+      .option('--limit <int>', 'Max number of search results', '25').option('--no-trunc', "Don't truncate output")),
+    handler: async () => (await import('./commands/registry.js')).searchCommand,
+  },
 ];
 
 /** Result holder filled by the action that ran. */

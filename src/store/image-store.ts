@@ -9,7 +9,7 @@ import type { Descriptor, ImageConfig, Manifest } from '../oci/types.js';
 import { BlobStore } from './blobs.js';
 import { collectGarbage, type GcResult } from './gc.js';
 import { Annotation, readRefs, updateRefs } from './refs.js';
-import { addImage, removeImage, removeName, removeRepoDigest, toRecords, type ImageRecord, type NewImage, type Orphans } from './records.js';
+import { addImage, addRepoDigests, removeImage, removeName, removeRepoDigest, toRecords, type ImageRecord, type NewImage, type Orphans } from './records.js';
 
 /** An image to add: its manifest and config documents (layers already committed). */
 export interface CommitImageOptions {
@@ -115,6 +115,13 @@ export class ImageStore {
       const rec = toRecords(entries).find((r) => r.id === id);
       if (rec === undefined) throw new SlipwayError('NOT_FOUND', `No such image: ${id}`);
       return addImage(entries, { ...rec, names: [name] });
+    });
+  }
+
+  /** Records `name@digest` repo digests on an existing image (after a push); NOT_FOUND when it is gone. */
+  async addRepoDigests(id: Digest, repoDigests: readonly string[]): Promise<void> {
+    await updateRefs(this.root, (entries) => {
+      if (!addRepoDigests(entries, id, repoDigests)) throw new SlipwayError('NOT_FOUND', `No such image: ${id}`);
     });
   }
 

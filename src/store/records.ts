@@ -137,6 +137,18 @@ export function removeRepoDigest(entries: Descriptor[], name: string): void {
   }
 }
 
+/** Adds `name@digest` repo digests to every entry of an image (after a push); returns false when no entry has that ID. */
+export function addRepoDigests(entries: Descriptor[], id: Digest, repoDigests: readonly string[]): boolean {
+  let found = false;
+  for (const e of entries) {
+    const a = e.annotations;
+    if (a?.[Annotation.imageId] !== id) continue;
+    found = true;
+    a[Annotation.repoDigests] = [...new Set([...splitList(a[Annotation.repoDigests]), ...repoDigests])].join(',');
+  }
+  return found;
+}
+
 /** Removes every entry of an image. */
 export function removeImage(entries: Descriptor[], id: Digest): void {
   for (let i = entries.length - 1; i >= 0; i--) {

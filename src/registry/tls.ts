@@ -1,0 +1,115 @@
+/**
+ * How to reach a registry host: TLS settings and whether plain HTTP is
+ * allowed.
+ *
+ * - TLS is verified by default against the system store (Node's bundled
+ *   roots plus /etc/ssl/certs/ca-certificates.crt) and the CA certificates
+ *   in `<certs.d>/<host:port>/*.crt`, as Docker reads /etc/docker/certs.d;
+ *   `*.cert` + `*.key` pairs there are client certificates. The certs.d
+ *   directory is $SLIPWAY_CERTS_D when set (tests, rootless users), else
+ *   /etc/docker/certs.d.
+ * - Plain HTTP is used only for "insecure" registries: loopback hosts
+ *   (localhost, 127.0.0.0/8, ::1), as Docker treats 127.0.0.0/8, and the
+ *   hosts or CIDRs listed in $SLIPWAY_INSECURE_REGISTRIES (comma separated)
+ *   or in the `insecure-registries` array of $SLIPWAY_DAEMON_JSON (default
+ *   /etc/docker/daemon.json). HTTPS is tried first and HTTP only when the
+ *   server does not speak TLS. Certificates are not checked for hosts the
+ *   user listed explicitly; loopback hosts keep verification.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import { rootCertificates } from 'node:tls';
+import type { TlsSettings } from './http.js';
+
+const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt'];
+let systemRoots: string[] | undefined;
+
+function loadSystemRoots(): string[] {
+  if (systemRoots) return systemRoots;
+  const roots = [...rootCertificates];
+  for (const f of SYSTEM_BUNDLES) {
+    try {
+      roots.push(readFileSync(f, 'utf8'));
+      break;
+    } catch {
+      // not on this system
+    }
+  }
+  systemRoots = roots;
+  return roots;
+}
+
+/** The certs.d directory: $SLIPWAY_CERTS_D, else /etc/docker/certs.d. */
+export function certsDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.SLIPWAY_CERTS_D || '/etc/docker/certs.d';
+}
+
+function listDir(dir: string): string[] {
+  try {
+    return readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** TLS settings for `hostPort` ('registry.example.com:5000'). */
+export function tlsSettings(hostPort: string, env: NodeJS.ProcessEnv = process.env): TlsSettings {
+  const dir = join(certsDir(env), hostPort);
+  const files = listDir(dir);
+  const extra = files.filter((f) => f.endsWith('.crt')).map((f) => readFileSync(join(dir, f), 'utf8'));
+  const settings: TlsSettings = { rejectUnauthorized: !isListedInsecure(hostPort, env) };
+  if (extra.length > 0) settings.ca = [...loadSystemRoots(), ...extra];
+  else settings.ca = loadSystemRoots();
+  const cert = files.find((f) => f.endsWith('.cert'));
+  if (cert !== undefined) {
+    const key = `${cert.slice(0, -5)}.key`;
+    settings.cert = readFileSync(join(dir, cert), 'utf8');
+    settings.key = readFileSync(join(dir, key), 'utf8');
+  }
+  return settings;
+}
+
+function hostOnly(hostPort: string): string {
+  if (hostPort.startsWith('[')) return hostPort.slice(1, hostPort.indexOf(']'));
+  const i = hostPort.lastIndexOf(':');
+  return i >= 0 && hostPort.indexOf(':') === i ? hostPort.slice(0, i) : hostPort;
+}
+
+/** True for localhost, 127.0.0.0/8 and ::1. */
+export function isLoopback(hostPort: string): boolean {
+  const h = hostOnly(hostPort).toLowerCase();
+  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || (isIP(h) === 4 && h.startsWith('127.'));
+}
+
+function insecureList(env: NodeJS.ProcessEnv): string[] {
+  const list = (env.SLIPWAY_INSECURE_REGISTRIES ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  try {
+    const daemon = JSON.parse(readFileSync(env.SLIPWAY_DAEMON_JSON || '/etc/docker/daemon.json', 'utf8')) as { 'insecure-registries'?: unknown };
+    const more = daemon['insecure-registries'];
+    if (Array.isArray(more)) list.push(...more.filter((x): x is string => typeof x === 'string'));
+  } catch {
+    // no daemon.json
+  }
+  return list.map((s) => s.replace(/^https?:\/\//, '').replace(/\/+$/, ''));
+}
+
+function inCidr(ip: string, cidr: string): boolean {
+  const [base, bitsText] = cidr.split('/');
+  const bits = Number(bitsText);
+  if (base === undefined || isIP(base) !== 4 || isIP(ip) !== 4 || !(bits >= 0 && bits <= 32)) return false;
+  const n = (s: string): number => s.split('.').reduce((a, o) => (a << 8) + Number(o), 0) >>> 0;
+  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+  return ((n(ip) & mask) >>> 0) === ((n(base) & mask) >>> 0);
+}
+
+/** True when the user listed the host (with or without port, or a CIDR holding it) as insecure. */
+export function isListedInsecure(hostPort: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  const host = hostOnly(hostPort);
+  return insecureList(env).some((e) => e === hostPort || e === host || (e.includes('/') && inCidr(host, e)));
+}
+
+/** True when plain HTTP may be used for the host (loopback or listed). */
+export function allowsPlainHttp(hostPort: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  return isLoopback(hostPort) || isListedInsecure(hostPort, env);
+}
