@@ -13,6 +13,7 @@ import { familiarString, parseReference } from '../oci/reference.js';
 import type { ImageStore } from '../store/image-store.js';
 import type { ImageRecord } from '../store/records.js';
 import { findImage, normalizeName } from '../store/resolve.js';
+import { ensureImage } from '../registry/index.js';
 import { BuildCache } from './cache.js';
 import type { Progress } from './events.js';
 import { fillCreatedTimes } from './history.js';
@@ -43,6 +44,8 @@ export interface BuildOptions {
   /** The context's file-hash cache (the caller loads and saves it). */
   statCache: StatCache;
   now?: () => Date;
+  /** `--pull`: pull FROM and COPY --from images even when the store has them. */
+  pull?: boolean;
 }
 
 /** The final states of stages, by index, as they finish. */
@@ -62,20 +65,34 @@ function sourceDateEpoch(buildArgs: Record<string, string>): number | undefined 
   return Number(v);
 }
 
-function baseImages(records: ImageRecord[], def: BuildDefinition): Map<string, ImageRecord> {
+/**
+ * The images FROM and COPY --from name, found in the store or pulled
+ * (always with `--pull`), each behind an `[internal] load metadata` step.
+ */
+async function baseImages(store: ImageStore, def: BuildDefinition, options: Pick<BuildOptions, 'pull' | 'platform' | 'progress'>): Promise<Map<string, ImageRecord>> {
+  const records = await store.list();
   const out = new Map<string, ImageRecord>();
   for (const i of def.needed) {
     const st = def.stages[i] as Stage;
     const names = st.baseStage === undefined && st.baseName !== 'scratch' ? [st.baseName] : [];
     for (const name of [...names, ...st.imageSources]) {
       if (out.has(name)) continue;
-      const found = findImage(records, name);
-      if (!found) {
-        let shown = name;
-        try { shown = familiarString(parseReference(name)); } catch { /* keep */ }
-        throw new SlipwayError('NOT_FOUND', `${def.fileName}:${st.line}: ${shown}: image not found in the local store (pulling from a registry is not supported yet; load it with "slipway load" first)`);
+      const found = options.pull ? undefined : findImage(records, name);
+      if (found) {
+        out.set(name, found.record);
+        continue;
       }
-      out.set(name, found.record);
+      let shown = name;
+      try { shown = familiarString(parseReference(name)); } catch { /* keep */ }
+      const v = options.progress.start(`[internal] load metadata for ${shown}`);
+      try {
+        out.set(name, await ensureImage(store, name, { always: true, ...(options.platform ? { platform: options.platform } : {}) }));
+        v.done();
+      } catch (err) {
+        const message = `${def.fileName}:${st.line}: ${shown}: ${(err as Error).message}`;
+        v.fail(message);
+        throw err instanceof SlipwayError ? new SlipwayError(err.code, message, { cause: err }) : err;
+      }
     }
   }
   return out;
@@ -89,9 +106,8 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   const common = { text: options.dockerfile.text, fileName: options.dockerfile.name, buildArgs: options.buildArgs, ...(options.target ? { target: options.target } : {}), ...(options.platform ? { platform: options.platform } : {}) };
   const load = progress.start('[internal] load build definition from Dockerfile');
   load.log(`transferring dockerfile: ${Buffer.byteLength(options.dockerfile.text)}B done`);
-  const records = await store.list();
   let def = buildDefinition(common);
-  const bases = baseImages(records, def);
+  const bases = await baseImages(store, def, options);
   const baseConfigs = new Map<string, StageState>();
   for (const [name, rec] of bases) baseConfigs.set(name, await imageState(store, rec));
   def = buildDefinition({ ...common, baseImage: (ref) => {
