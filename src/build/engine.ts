@@ -22,6 +22,7 @@ import { buildConfigJson } from './image-config.js';
 import { runInstruction, type StepContext } from './steps.js';
 import type { BuildContext, StatCache } from './context/index.js';
 import { copyDriver } from './copy-step.js';
+import { runDriver } from './run-step.js';
 import { StageFilesystems } from './stage-fs.js';
 import { childState, ensurePath, imageState, layerDescriptors, scratchState, type StageState } from './state.js';
 
@@ -46,6 +47,12 @@ export interface BuildOptions {
   now?: () => Date;
   /** `--pull`: pull FROM and COPY --from images even when the store has them. */
   pull?: boolean;
+  /** `--network` for RUN steps: host (default) or none. */
+  network?: 'host' | 'none' | 'default';
+  /** `--secret`: secret id → file path. */
+  secrets?: ReadonlyMap<string, string>;
+  /** Aborted when the build is interrupted: a running RUN is killed and cleaned up. */
+  signal?: AbortSignal;
 }
 
 /** The final states of stages, by index, as they finish. */
@@ -129,15 +136,26 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       return stageFs.context(`image:${from}`, async () => base);
     },
   });
+  const run = runDriver({
+    def, context: options.context, statCache: options.statCache, tmpRoot: join(store.root, 'tmp'),
+    ...(options.network ? { network: options.network } : {}), ...(options.secrets ? { secrets: options.secrets } : {}), ...(options.signal ? { signal: options.signal } : {}),
+    fromDir: async (from) => {
+      const idx = def.stages.findIndex((s, i) => s.name === from.toLowerCase() || String(i) === from);
+      const state = idx >= 0 ? await (results.get(idx) as Promise<StageState>) : baseConfigs.get(from);
+      if (!state) throw new SlipwayError('NOT_FOUND', `${from}: image not found in the local store`);
+      const ctx = await stageFs.context(idx >= 0 ? `stage:${idx}` : `image:${from}`, async () => state);
+      return { dir: ctx.dir, key: state.fsKey };
+    },
+  });
   const multi = def.stages.length > 1;
   const indexes: LayerIndexCache = new Map();
-  const run = (st: Stage): Promise<StageState> => runStage(st, {
-    def, results, baseConfigs, cache, store, progress, copy, epoch, now, multi, indexes,
+  const start = (st: Stage): Promise<StageState> => runStage(st, {
+    def, results, baseConfigs, cache, store, progress, copy, run, epoch, now, multi, indexes,
     noCache: Boolean(options.noCache) || (st.name !== undefined && (options.noCacheFilter ?? []).includes(st.name)),
   });
   for (const i of def.needed) {
     const st = def.stages[i] as Stage;
-    const p = Promise.all(st.dependsOn.map((d) => results.get(d))).then(() => run(st));
+    const p = Promise.all(st.dependsOn.map((d) => results.get(d))).then(() => start(st));
     p.catch(() => undefined);
     results.set(i, p);
   }
@@ -160,6 +178,7 @@ interface RunContext {
   store: ImageStore;
   progress: Progress;
   copy: StepContext['copy'];
+  run: StepContext['run'];
   epoch: number | undefined;
   now: () => Date;
   multi: boolean;
@@ -187,7 +206,7 @@ async function runStage(st: Stage, rc: RunContext): Promise<StageState> {
     v.done();
   } else state = scratchState(st.platform);
   ensurePath(state);
-  const ctx: StepContext = { store: rc.store, cache: rc.cache, progress: rc.progress, epoch: rc.epoch, now: rc.now, noCache: rc.noCache, stepName, copy: rc.copy, indexes: rc.indexes };
+  const ctx: StepContext = { store: rc.store, cache: rc.cache, progress: rc.progress, epoch: rc.epoch, now: rc.now, noCache: rc.noCache, stepName, copy: rc.copy, run: rc.run, indexes: rc.indexes };
   for (const ins of st.instructions) {
     try {
       await runInstruction(state, ins, ctx);

@@ -34,6 +34,8 @@ export interface StepContext {
   stepName: (text: string) => string;
   /** Executes COPY and ADD (the build context and other stages). */
   copy: (state: StageState, ins: Extract<Instruction, { kind: 'copy' | 'add' }>, ctx: StepContext) => Promise<void>;
+  /** Executes RUN in a container (build/run-step.ts). */
+  run?: (state: StageState, ins: Extract<Instruction, { kind: 'run' }>, ctx: StepContext) => Promise<void>;
 }
 
 /**
@@ -55,7 +57,8 @@ export function stepText(ins: Instruction): string {
 export async function runInstruction(state: StageState, ins: Instruction, ctx: StepContext): Promise<void> {
   switch (ins.kind) {
     case 'run':
-      throw new SlipwayError('UNSUPPORTED', 'RUN is not supported yet: it needs the container runtime (runc), which arrives in the next release');
+      if (!ctx.run) throw new SlipwayError('UNSUPPORTED', 'RUN needs the container runtime, which this build was not given');
+      return ctx.run(state, ins, ctx);
     case 'workdir':
       return workdir(state, ins, ctx);
     case 'copy':

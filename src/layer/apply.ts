@@ -39,6 +39,14 @@ export interface ApplyLayerOptions {
   devices?: 'create' | 'skip' | 'error';
   /** Set extended attributes from the headers, best effort with warnings (default true). */
   xattrs?: boolean;
+  /**
+   * How whiteouts are applied (when `whiteouts` is not false): 'remove' deletes
+   * the named paths (default); 'overlay' records them as overlayfs does in a
+   * lower directory: `.wh.NAME` becomes a 0/0 character device NAME and
+   * `.wh..wh..opq` sets `trusted.overlay.opaque=y` on its directory. Use it
+   * to unpack one layer into an empty directory (a snapshot).
+   */
+  whiteoutFormat?: 'remove' | 'overlay';
 }
 
 /** What applyLayer did. */
@@ -126,6 +134,7 @@ class Applier {
     const wh = whiteoutOf(parts, this.label, name);
     if (wh === null) return false;
     if (wh.kind === 'meta') return true;
+    if (this.opts.whiteoutFormat === 'overlay') return this.overlayWhiteout(parts, name, wh);
     const dir = await this.resolveDir(parts.slice(0, -1), name, false);
     if (dir === null) return true;
     if (wh.kind === 'remove') {
@@ -134,6 +143,20 @@ class Applier {
       await this.removeUnpacked(dir);
     }
     this.safeDirs.clear();
+    return true;
+  }
+
+  /** A whiteout in overlay format: a 0/0 char device, or the opaque xattr on the directory. */
+  private async overlayWhiteout(parts: string[], name: string, wh: { kind: 'opaque' } | { kind: 'remove'; name: string }): Promise<boolean> {
+    const dir = (await this.resolveDir(parts.slice(0, -1), name, true)) as string;
+    if (wh.kind === 'opaque') {
+      await setXattr(dir, 'trusted.overlay.opaque', Buffer.from('y'));
+      return true;
+    }
+    const abs = path.join(dir, wh.name);
+    await this.clearTarget(abs, false);
+    await mknod(abs, 'char', 0, 0, 0);
+    this.unpacked.add(abs);
     return true;
   }
 

@@ -17,3 +17,6 @@ export type { Compression } from './compression.js';
 export { tarDirectory } from './tar-directory.js';
 export type { TarDirectoryOptions } from './tar-directory.js';
 export { OPAQUE_MARKER, WHITEOUT_PREFIX, cleanEntryPath } from './safe-path.js';
+export { overlayDiff } from './overlay-diff.js';
+export type { DiffEntry, OverlayDiffOptions } from './overlay-diff.js';
+export { listXattrs, mknod, setXattr } from './sys.js';

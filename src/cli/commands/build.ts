@@ -5,6 +5,8 @@ import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { SlipwayError, isErrno } from '../../errors.js';
 import { build } from '../../build/engine.js';
+import { parseSecretFlag } from '../../build/run-step.js';
+import { cleanupStale } from '../../runtime/index.js';
 import { Progress } from '../../build/events.js';
 import { contextFromTar, loadIgnore, openContext, StatCache } from '../../build/context/index.js';
 import { detectCompression, peek } from '../../layer/index.js';
@@ -101,6 +103,13 @@ async function readDockerfile(path: string, name: string): Promise<string> {
   }
 }
 
+/** `--network`: host (default), none, or default (= host). */
+function parseNetwork(v: string | undefined): 'host' | 'none' | 'default' | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'host' || v === 'none' || v === 'default') return v;
+  throw new SlipwayError('USAGE', `network mode "${v}" not supported by slipway build (use host or none)`, { exitCode: 1 });
+}
+
 /** `slipway build` */
 export async function buildCommand(ctx: CliContext, args: string[], opts: Opts): Promise<void> {
   const tags = parseTags((opts.tag as string[]) ?? []);
@@ -114,6 +123,28 @@ export async function buildCommand(ctx: CliContext, args: string[], opts: Opts):
   const cacheFile = join(ctx.root, 'contexts', `${createHash('sha256').update(source.contextDir).digest('hex').slice(0, 32)}.json`);
   await mkdir(join(ctx.root, 'contexts'), { recursive: true });
   const statCache = StatCache.load(cacheFile);
+  const network = parseNetwork(opts.network as string | undefined);
+  const secrets = new Map(((opts.secret as string[]) ?? []).map((f) => {
+    const s = parseSecretFlag(f);
+    return [s.id, s.src] as const;
+  }));
+  await cleanupStale(ctx.root).catch(() => undefined);
+  const abort = new AbortController();
+  // First signal: kill the running RUN and unwind (mounts, run dirs, staged blobs); a
+  // second one, or 5 s without an exit, ends the process the default way.
+  const onSignal = (sig: NodeJS.Signals) => {
+    const again = abort.signal.aborted;
+    abort.abort();
+    const die = () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      process.kill(process.pid, sig);
+    };
+    if (again) die();
+    else setTimeout(die, 5000).unref();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let ok = false;
   try {
     const res = await build({
@@ -122,12 +153,15 @@ export async function buildCommand(ctx: CliContext, args: string[], opts: Opts):
       noCacheFilter: (opts.noCacheFilter as string[]) ?? [], labels: parseLabels((opts.label as string[]) ?? []),
       ...(opts.platform ? { platform: parsePlatform(opts.platform as string) } : {}),
       progress: new Progress(renderer.reporter), context: openContext({ dir: source.contextDir, ignore }), statCache,
+      ...(network ? { network } : {}), secrets, signal: abort.signal,
     });
     ok = true;
     statCache.save();
     if (opts.iidfile) await writeFile(opts.iidfile as string, res.id);
     if (quiet) await write(ctx.stdout, `${res.id}\n`);
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await renderer.finish(ok);
     if (source.tmp) await rm(source.tmp, { recursive: true, force: true });
   }

@@ -1,0 +1,204 @@
+/**
+ * A sandbox: an overlayfs rootfs over layer snapshots, a run directory and
+ * an OCI runtime to run processes in it. Serves RUN steps (one process,
+ * then the diff of the upper dir becomes a layer) and containers (the
+ * containers layer keeps the sandbox while the container lives).
+ *
+ * Life cycle: `Sandbox.create` (record, snapshots, mount) → `run` (one or
+ * more times) → `diff` (optional) → `release` (always, in a finally).
+ */
+import { randomBytes } from 'node:crypto';
+import { chown, lstat, mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SlipwayError } from '../errors.js';
+import { overlayDiff, type DiffEntry } from '../layer/index.js';
+import { chainIds, type Digest } from '../oci/digest.js';
+import { withLock } from '../store/lock.js';
+import { selectRuntime, type RuntimeInfo } from './host.js';
+import { mountOverlay, unmount } from './mounts.js';
+import { deleteContainer, runBundle, type RunResult, type RuntimeHandle } from './oci-runtime.js';
+import { existsInRoot, mkdirInRoot } from './rootfs-path.js';
+import { runsDir, writeRunRecord } from './run-records.js';
+import { adoptSnapshot, ensureSnapshots, snapshotsLock, type OpenLayer } from './snapshots.js';
+import { buildSpec, type NetworkMode, type ResourceLimits, type SpecMount } from './spec.js';
+import { resolveUser, type ProcessUser } from './user.js';
+
+/** Options of Sandbox.create. */
+export interface SandboxOptions {
+  /** The store root. */
+  root: string;
+  /** Diff IDs of the image's layers, bottom first. */
+  layers: readonly Digest[];
+  openLayer: OpenLayer;
+  /** The runtime (selected when not given). */
+  runtime?: RuntimeInfo;
+}
+
+/** A file the sandbox provides from the host, bind-mounted (never in the upper dir). */
+export interface SandboxFile {
+  /** Absolute path in the container. */
+  path: string;
+  content: string | Buffer;
+  /** Permission bits (default 0644). */
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  readonly?: boolean;
+}
+
+/** What to run. */
+export interface RunSpec {
+  args: string[];
+  env: string[];
+  /** Working directory (created, owned by root, when missing: as BuildKit and Docker do). */
+  cwd: string;
+  /** USER as written (`name`, `uid`, `name:group`, `uid:gid`); empty for root. */
+  user?: string;
+  hostname: string;
+  network: NetworkMode;
+  /** Files provided from the host (/etc/hosts, /etc/resolv.conf, /etc/hostname, secrets, heredoc scripts). */
+  files?: SandboxFile[];
+  /** More mounts (binds, tmpfs, cache directories). */
+  mounts?: SpecMount[];
+  resources?: ResourceLimits;
+  /** RLIMIT_NOFILE (default 1048576). */
+  nofile?: number;
+  onOutput?: (chunk: Buffer, stream: 'stdout' | 'stderr') => void;
+  /** Aborting kills the process. */
+  signal?: AbortSignal;
+}
+
+/** The result of a run, with the user it ran as. */
+export interface SandboxRunResult extends RunResult {
+  user: ProcessUser;
+}
+
+let seq = 0;
+let nofileCache: Promise<number> | undefined;
+
+/** Docker's RLIMIT_NOFILE for containers (1048576), within this process's hard limit (raising it needs CAP_SYS_RESOURCE in the host's user namespace, which a sandboxed CI may lack). */
+function defaultNofile(): Promise<number> {
+  nofileCache ??= readFile('/proc/self/limits', 'utf8').then((t) => {
+    const m = /^Max open files\s+\S+\s+(\S+)/m.exec(t);
+    const hard = m?.[1] === 'unlimited' ? Infinity : Number(m?.[1]);
+    return Number.isFinite(hard) && hard > 0 ? Math.min(1048576, hard) : 1048576;
+  }, () => 1048576);
+  return nofileCache;
+}
+
+/** A mounted rootfs and the run directory around it. */
+export class Sandbox {
+  private readonly stubs = new Set<string>();
+  private mounted = true;
+  private runs = 0;
+
+  private constructor(
+    /** Unique id, also the runtime's container id. */
+    readonly id: string,
+    /** The run directory (bundle). */
+    readonly dir: string,
+    /** The mounted rootfs. */
+    readonly rootfs: string,
+    readonly runtime: RuntimeInfo,
+    private readonly handle: RuntimeHandle,
+    private readonly root: string,
+  ) {}
+
+  /** The overlay upper directory (the sandbox's changes). */
+  get upper(): string {
+    return join(this.dir, 'upper');
+  }
+
+  /** Records the sandbox, unpacks missing snapshots and mounts the rootfs. */
+  static async create(o: SandboxOptions): Promise<Sandbox> {
+    const runtime = o.runtime ?? (await selectRuntime());
+    const id = `r-${process.pid}-${(seq++).toString(36)}${randomBytes(4).toString('hex')}`;
+    const dir = join(runsDir(o.root), id);
+    const stateRoot = join(o.root, 'runtime', runtime.name);
+    const record = {
+      id, pid: process.pid, snapshots: chainIds([...o.layers]), runtime: runtime.path, runtimeRoot: stateRoot, createdAt: new Date().toISOString(),
+    };
+    await mkdir(dir, { recursive: true });
+    await withLock(snapshotsLock(o.root), () => writeRunRecord(dir, record));
+    try {
+      const lowers = await ensureSnapshots(o.root, o.layers, o.openLayer);
+      const rootfs = await mountOverlay({ runDir: dir, lowers });
+      return new Sandbox(id, dir, rootfs, runtime, { path: runtime.path, stateRoot }, o.root);
+    } catch (err) {
+      await unmount(join(dir, 'rootfs')).catch(() => undefined);
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /** Runs one process to completion in the sandbox. */
+  async run(r: RunSpec): Promise<SandboxRunResult> {
+    const user = await resolveUser(this.rootfs, r.user);
+    await mkdirInRoot(this.rootfs, r.cwd);
+    const n = this.runs++;
+    const mounts: SpecMount[] = [];
+    const filesDir = join(this.dir, `files-${n}`);
+    await mkdir(filesDir, { recursive: true });
+    for (const [i, f] of (r.files ?? []).entries()) {
+      const host = join(filesDir, String(i));
+      await writeFile(host, f.content, { mode: f.mode ?? 0o644 });
+      if (f.uid !== undefined || f.gid !== undefined) await chown(host, f.uid ?? 0, f.gid ?? 0);
+      if (!f.path.startsWith('/dev/') && !(await existsInRoot(this.rootfs, f.path))) this.stubs.add(f.path);
+      mounts.push({ destination: f.path, type: 'bind', source: host, options: ['rbind', f.readonly === false ? 'rw' : 'ro', 'rprivate'] });
+    }
+    mounts.push(...(r.mounts ?? []));
+    const spec = buildSpec({
+      process: { args: r.args, env: r.env, cwd: r.cwd, user: { uid: user.uid, gid: user.gid, ...(user.additionalGids.length ? { additionalGids: user.additionalGids } : {}) } },
+      rootfs: this.rootfs, hostname: r.hostname, network: r.network, mounts, cgroupsPath: `slipway/${this.id}-${n}`,
+      ...(r.resources ? { resources: r.resources } : {}), nofile: r.nofile ?? (await defaultNofile()),
+    });
+    await writeFile(join(this.dir, 'config.json'), JSON.stringify(spec));
+    const cid = n === 0 ? this.id : `${this.id}-${n}`;
+    try {
+      const res = await runBundle({ handle: this.handle, bundle: this.dir, id: cid, ...(r.onOutput ? { onOutput: r.onOutput } : {}), ...(r.signal ? { signal: r.signal } : {}) });
+      if (res.aborted) await deleteContainer(this.handle, cid, true);
+      return { ...res, user };
+    } catch (err) {
+      await deleteContainer(this.handle, cid, true);
+      throw err;
+    }
+  }
+
+  /** Unmounts the rootfs (the upper dir stays readable); stub files of file mounts are removed from the upper dir. */
+  async unmount(): Promise<void> {
+    if (!this.mounted) return;
+    await unmount(this.rootfs);
+    this.mounted = false;
+    for (const p of this.stubs) {
+      const abs = join(this.upper, p);
+      const st = await lstat(abs).catch(() => undefined);
+      if (st?.isFile() && st.size === 0) await unlink(abs);
+    }
+  }
+
+  /** The layer entries of what the runs changed (Docker's overlay diff). Unmounts first. */
+  async *diff(options: { clampMtime?: number } = {}): AsyncGenerator<DiffEntry> {
+    await this.unmount();
+    yield* overlayDiff({ upper: this.upper, ...(options.clampMtime !== undefined ? { clampMtime: options.clampMtime } : {}) });
+  }
+
+  /**
+   * Keeps the upper dir as the snapshot of the layer made from it, so that a
+   * later step does not unpack that layer again. `diffIds`: the layers below
+   * it and, last, its own diff ID. Call after the layer is committed.
+   */
+  async keepAsSnapshot(diffIds: readonly Digest[]): Promise<void> {
+    await this.unmount();
+    await adoptSnapshot(this.root, diffIds, this.upper);
+  }
+
+  /** Unmounts and removes the run directory. Safe to call twice. */
+  async release(): Promise<void> {
+    try {
+      await this.unmount();
+    } catch (err) {
+      throw new SlipwayError('RUNTIME', `cannot unmount ${this.rootfs}: ${(err as Error).message}`, { cause: err });
+    }
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}

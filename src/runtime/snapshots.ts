@@ -1,0 +1,162 @@
+/**
+ * Unpacked layers: each layer is unpacked once (into `fs/`, its chain of
+ * diff IDs beside it in `diffids.json`), in overlay format (whiteouts
+ * as 0/0 character devices, opaque directories as `trusted.overlay.opaque`),
+ * into `<root>/snapshots/<chainID hex>/`, and used read-only as an overlayfs
+ * lower directory by every RUN step and container that needs it.
+ *
+ * Writes go to `<root>/snapshots/.tmp-*` and are renamed into place, so a
+ * snapshot directory is always complete; two processes unpacking the same
+ * layer both succeed (the second rename loses and its copy is dropped).
+ *
+ * Users: a run or container records the chain IDs it uses in its run record
+ * (`<root>/runs/<id>/run.json`) under `<root>/snapshots.lock` before it looks
+ * at the snapshots; `removeUnusedSnapshots` deletes, under the same lock, the
+ * snapshots that neither a live run record nor the caller's keep set names.
+ */
+import { mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { SlipwayError, isErrno } from '../errors.js';
+import { applyLayer } from '../layer/index.js';
+import { chainIds, digestHex, type Digest } from '../oci/digest.js';
+import { processAlive, withLock } from '../store/lock.js';
+import { liveRunSnapshots } from './run-records.js';
+
+/** Opens a layer (uncompressed tar) by diff ID. */
+export type OpenLayer = (diffId: Digest) => Readable;
+
+/** The snapshots directory of a store. */
+export function snapshotsDir(root: string): string {
+  return join(root, 'snapshots');
+}
+
+/** The lock held while run records are added and while snapshots are removed. */
+export function snapshotsLock(root: string): string {
+  return join(root, 'snapshots.lock');
+}
+
+/** The directory of one snapshot. */
+export function snapshotPath(root: string, chainId: Digest): string {
+  return join(snapshotsDir(root), digestHex(chainId));
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return false;
+    throw err;
+  }
+}
+
+/** Moves a complete tree `fsDir` into place as the snapshot of `diffIds` (the whole chain); false when one exists already. */
+async function install(root: string, diffIds: readonly Digest[], fill: (fsDir: string) => Promise<void>): Promise<boolean> {
+  const chain = chainIds([...diffIds]);
+  const dest = snapshotPath(root, chain[chain.length - 1] as Digest);
+  if (await exists(dest)) return false;
+  const dir = snapshotsDir(root);
+  await mkdir(dir, { recursive: true });
+  const tmp = await mkdtemp(join(dir, `.tmp-${process.pid}-`));
+  try {
+    await fill(join(tmp, 'fs'));
+    await writeFile(join(tmp, 'diffids.json'), JSON.stringify(diffIds));
+    return await rename(tmp, dest).then(() => true, (err: unknown) => {
+      if (isErrno(err, 'ENOTEMPTY') || isErrno(err, 'EEXIST')) return false;
+      throw err;
+    });
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Unpacks the top layer of `diffIds` into its snapshot directory unless it is there. */
+async function ensureOne(root: string, diffIds: readonly Digest[], open: OpenLayer): Promise<void> {
+  const diffId = diffIds[diffIds.length - 1] as Digest;
+  try {
+    await install(root, diffIds, async (fsDir) => {
+      await applyLayer({ input: open(diffId), dest: fsDir, label: `layer ${diffId}`, whiteoutFormat: 'overlay', chown: true, devices: 'create' });
+    });
+  } catch (err) {
+    throw new SlipwayError('RUNTIME', `cannot unpack ${diffId}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * Keeps a sandbox's overlay upper directory as the snapshot of the layer made
+ * from it (it already is that layer in overlay format), instead of unpacking
+ * the layer again when a later step needs it. `upper` is moved away.
+ */
+export async function adoptSnapshot(root: string, diffIds: readonly Digest[], upper: string): Promise<boolean> {
+  return install(root, diffIds, (fsDir) => rename(upper, fsDir));
+}
+
+/**
+ * Makes sure every layer of `diffIds` (bottom first) has its snapshot and
+ * returns their directories, bottom first. The caller must have recorded
+ * the chain IDs as in use (run record) before calling.
+ */
+export async function ensureSnapshots(root: string, diffIds: readonly Digest[], open: OpenLayer): Promise<string[]> {
+  const chain = chainIds([...diffIds]);
+  const out: string[] = [];
+  for (let i = 0; i < chain.length; i++) {
+    await ensureOne(root, diffIds.slice(0, i + 1), open);
+    out.push(join(snapshotPath(root, chain[i] as Digest), 'fs'));
+  }
+  return out;
+}
+
+/** What removeUnusedSnapshots did. */
+export interface SnapshotGcResult {
+  removed: Digest[];
+}
+
+/** What the store still has: a snapshot is kept when its chain ID is listed, or when every layer of its chain is. */
+export interface SnapshotKeep {
+  /** Chain IDs to keep (containers' images, for instance). */
+  chainIds?: Iterable<Digest>;
+  /** Layer diff IDs still in the store after its gc (images, cache records). */
+  diffIds?: Iterable<Digest>;
+}
+
+async function chainOf(dir: string): Promise<Digest[] | undefined> {
+  try {
+    return JSON.parse(await readFile(join(dir, 'diffids.json'), 'utf8')) as Digest[];
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The garbage-collection hook for the store: removes every snapshot that is
+ * not kept by `keep` nor used by a live run, plus unpacks that a crashed
+ * process left in `.tmp-*`. Holds the snapshots lock while deciding;
+ * deletes outside it after renaming each victim away.
+ */
+export async function removeUnusedSnapshots(root: string, keep: SnapshotKeep): Promise<SnapshotGcResult> {
+  const dir = snapshotsDir(root);
+  const keepHex = new Set([...(keep.chainIds ?? [])].map((d) => digestHex(d)));
+  const diffIds = new Set(keep.diffIds ?? []);
+  const trash: string[] = [];
+  const removed: Digest[] = [];
+  await mkdir(dir, { recursive: true });
+  await withLock(snapshotsLock(root), async () => {
+    for (const d of await liveRunSnapshots(root)) keepHex.add(digestHex(d));
+    for (const name of await readdir(dir)) {
+      if (name.startsWith('.tmp-')) {
+        if (!processAlive(Number(name.slice(5).split('-')[0]))) trash.push(join(dir, name));
+        continue;
+      }
+      if (!/^[a-f0-9]{64}$/.test(name) || keepHex.has(name)) continue;
+      const chain = await chainOf(join(dir, name));
+      if (chain && chain.every((d) => diffIds.has(d))) continue;
+      const t = join(dir, `.tmp-0-gc-${process.pid}-${name}`);
+      await rename(join(dir, name), t);
+      trash.push(t);
+      removed.push(`sha256:${name}`);
+    }
+  });
+  for (const t of trash) await rm(t, { recursive: true, force: true });
+  return { removed };
+}
