@@ -29,7 +29,9 @@ export async function stageLayer(blobs: BlobStore, input: Readable, label: strin
     blob = await blobs.stage(plain, {
       what: label,
       onChunk: async (c) => {
-        if (!forScan.write(c)) await new Promise((r) => forScan.once('drain', r));
+        if (!forScan.destroyed && !forScan.write(c)) await new Promise((r) => { forScan.once('drain', r); forScan.once('close', r); });
+        // The scan stopped reading (it refused the tar): fail now with its error instead of waiting for a drain that never comes.
+        if (forScan.destroyed) await scan;
       },
     });
   } finally {
