@@ -116,10 +116,15 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
   let def = buildDefinition(common);
   const bases = await baseImages(store, def, options);
   const baseConfigs = new Map<string, StageState>();
-  for (const [name, rec] of bases) baseConfigs.set(name, await imageState(store, rec));
+  // imageState clears OnBuild (a child does not inherit triggers): keep the base's triggers for the frontend.
+  const onBuilds = new Map<string, string[]>();
+  for (const [name, rec] of bases) {
+    baseConfigs.set(name, await imageState(store, rec));
+    onBuilds.set(name, ((await store.config(rec)).config?.OnBuild as string[] | null | undefined) ?? []);
+  }
   def = buildDefinition({ ...common, baseImage: (ref) => {
     const c = baseConfigs.get(ref)?.config.config;
-    return c ? { env: c.Env ?? [], onBuild: (c.OnBuild as string[] | null) ?? [] } : undefined;
+    return c ? { env: c.Env ?? [], onBuild: onBuilds.get(ref) ?? [] } : undefined;
   } });
   load.done();
   for (const w of def.warnings) progress.warn(w.message);

@@ -132,8 +132,10 @@ export async function buildCommand(ctx: CliContext, args: string[], opts: Opts):
   const abort = new AbortController();
   // First signal: kill the running RUN and unwind (mounts, run dirs, staged blobs); a
   // second one, or 5 s without an exit, ends the process the default way.
+  let signalled: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
     const again = abort.signal.aborted;
+    signalled = sig;
     abort.abort();
     const die = () => {
       process.off('SIGINT', onSignal);
@@ -159,6 +161,10 @@ export async function buildCommand(ctx: CliContext, args: string[], opts: Opts):
     statCache.save();
     if (opts.iidfile) await writeFile(opts.iidfile as string, res.id);
     if (quiet) await write(ctx.stdout, `${res.id}\n`);
+  } catch (err) {
+    // Interrupted: exit as a shell reports a process killed by that signal.
+    if (signalled && err instanceof SlipwayError) throw new SlipwayError(err.code, err.message, { cause: err, exitCode: signalled === 'SIGINT' ? 130 : 143 });
+    throw err;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
