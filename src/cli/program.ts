@@ -139,6 +139,11 @@ const SPECS: Spec[] = [
       .option('--limit <int>', 'Max number of search results', '25').option('--no-trunc', "Don't truncate output")),
     handler: async () => (await import('./commands/registry.js')).searchCommand,
   },
+  {
+    top: 'info', group: ['system', 'info'], usage: '[OPTIONS]', description: 'Display system-wide information', args: '',
+    options: (c) => c,
+    handler: async () => (await import('./commands/info.js')).infoCommand,
+  },
 ];
 
 /** Result holder filled by the action that ran. */

@@ -158,8 +158,14 @@ describe('RUN in builds', { skip: canRun ? false : 'needs root and runc' }, () =
     assert.equal(code, 143);
     assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(store.root), 'no mount under the store');
     assert.deepEqual(readdirSync(join(store.root, 'runs')), [], 'no run directory');
-    const ps = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
-    assert.ok(!ps.split('\n').some((l) => /\bsleep 317\b/.test(l)), 'the container process is gone');
+    const cmdlines = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').join(' ');
+      } catch {
+        return '';
+      }
+    });
+    assert.ok(!cmdlines.some((l) => /\bsleep 317\b/.test(l)), 'the container process is gone');
     assert.equal(readdirSync(join(store.root, 'blobs', 'sha256')).length, blobsBefore, 'no new blob');
     assert.deepEqual(readdirSync(join(store.root, 'ingest')).filter((f) => f.startsWith(`${child.pid}-`)), [], 'no ingest file left');
   });
