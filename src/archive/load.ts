@@ -5,7 +5,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { SlipwayError } from '../errors.js';
 import { decompress, detectCompression } from '../layer/index.js';
 import { stageLayer, type StagedLayer } from '../image/stage-layer.js';
@@ -17,11 +17,20 @@ import { Annotation } from '../store/refs.js';
 import type { StagedBlob } from '../store/blobs.js';
 import { planImages, type ImagePlan } from './plan.js';
 import { discardAll, readArchive, type ArchiveContents, type ArchiveFile } from './read-archive.js';
+import { readIntoRing, type RingSource } from './ring-reader.js';
+import { SlotRing } from './slot-ring.js';
 
 /** Options of loadArchive. */
 export interface LoadOptions {
   store: ImageStore;
-  input: Readable;
+  /** The archive as a stream (stdin); ignored when `file` is given. */
+  input?: Readable;
+  /**
+   * The archive as an open file (FileHandle, read from offset 0) or a file
+   * descriptor of a regular file (stdin redirected from a file, read from its
+   * offset): read straight into shared memory, the fast path. The caller closes it.
+   */
+  file?: RingSource;
   /** Names the input in error messages (a file name, or 'stdin'). */
   source: string;
 }
@@ -41,7 +50,8 @@ export async function loadArchive(options: LoadOptions): Promise<LoadedImage[]> 
   const label = source;
   let contents: ArchiveContents;
   try {
-    contents = await readArchive(await decompress(options.input), store.blobs, label);
+    const ring = new SlotRing(RING_SLOT, RING_SLOTS);
+    contents = await readArchive({ input: await openArchive(options, ring), blobs: store.blobs, label, ring });
   } catch (err) {
     // readArchive discarded what it staged; the lease it took must go too.
     await store.close();
@@ -61,6 +71,36 @@ export async function loadArchive(options: LoadOptions): Promise<LoadedImage[]> 
     for (const b of extra) await store.blobs.discard(b);
     await store.close();
   }
+}
+
+/** Ring memory for reading and hashing: 32 slots of 1 MiB (writes keep up to 8 MiB, the scan up to 11 slots). */
+const RING_SLOT = 1 << 20;
+const RING_SLOTS = 32;
+
+/** The uncompressed archive: straight from the file into the ring when it is a plain tar, else through `decompress`. */
+async function openArchive(options: LoadOptions, ring: SlotRing): Promise<Readable | AsyncIterable<Buffer>> {
+  const { file } = options;
+  if (file && 'read' in file) {
+    const head = Buffer.alloc(512);
+    const { bytesRead } = await file.read(head, 0, head.length, 0);
+    if (detectCompression(head.subarray(0, bytesRead)) === 'none') return readIntoRing(file, ring);
+    return decompress(file.createReadStream({ start: 0, highWaterMark: 1 << 20, autoClose: false }));
+  }
+  if (file) return sniffRing(readIntoRing(file, ring));
+  if (!options.input) throw new SlipwayError('INTERNAL', 'loadArchive: no input');
+  return decompress(options.input);
+}
+
+/** Ring chunks as they are when uncompressed; otherwise copies of them (the ring is reused) through `decompress`. */
+async function sniffRing(chunks: AsyncGenerator<Buffer, void, undefined>): Promise<Readable | AsyncIterable<Buffer>> {
+  const first = await chunks.next();
+  async function* all(copy: boolean): AsyncGenerator<Buffer, void, undefined> {
+    if (first.done) return;
+    yield copy ? Buffer.from(first.value) : first.value;
+    for await (const c of chunks) yield copy ? Buffer.from(c) : c;
+  }
+  if (first.done || detectCompression(first.value) === 'none') return all(false);
+  return decompress(Readable.from(all(true), { objectMode: false }));
 }
 
 /** Verifies each layer's diff ID against the config, decompressing compressed layers. */

@@ -4,11 +4,14 @@
  * visible), small JSON documents are also kept in memory, and files that look
  * like layer tars are scanned for unsafe entries in the same pass.
  */
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { SlipwayError } from '../errors.js';
 import { readTar, scanTar, type ScanResult } from '../layer/index.js';
-import type { BlobStore, StagedBlob } from '../store/blobs.js';
+import type { BlobStore, IncrementalHasher, StagedBlob } from '../store/blobs.js';
 import type { Digest } from '../oci/digest.js';
+import { ChunkChannel } from './chunk-channel.js';
+import { HashWorkerPool } from './hash-worker.js';
+import type { SlotRing } from './slot-ring.js';
 
 /** One regular file of the archive, staged in the store's ingest area. */
 export interface ArchiveFile {
@@ -30,6 +33,8 @@ export interface ArchiveContents {
 }
 
 const DOC_LIMIT = 8 << 20;
+/** Members at least this large are hashed on a worker thread (its start-up, ~30 ms, is not worth it for less). */
+const WORKER_HASH_MIN = 32 << 20;
 
 /** Normalises an archive member name: no leading './' or '/', no trailing '/'. */
 export function memberName(name: string): string {
@@ -41,9 +46,25 @@ function expectedDigest(path: string): Digest | undefined {
   return m ? (`sha256:${m[1]}` as Digest) : undefined;
 }
 
-/** Streams `input` (an uncompressed tar) into staged blobs. On error everything staged is discarded. */
-export async function readArchive(input: Readable, blobs: BlobStore, label: string): Promise<ArchiveContents> {
+/** Options of readArchive. */
+export interface ReadArchiveOptions {
+  /** The archive: an uncompressed tar. */
+  input: Readable | AsyncIterable<Buffer>;
+  blobs: BlobStore;
+  /** Names the archive in error messages. */
+  label: string;
+  /**
+   * Shared memory for hashing on a worker thread; `input`'s chunks may be
+   * views of it (see readIntoRing). Without it, everything is hashed inline.
+   */
+  ring?: SlotRing;
+}
+
+/** Streams the archive into staged blobs. On error everything staged is discarded. */
+export async function readArchive(options: ReadArchiveOptions): Promise<ArchiveContents> {
+  const { input, blobs, label, ring } = options;
   const contents: ArchiveContents = { files: new Map(), links: new Map() };
+  const pool = ring ? new HashWorkerPool(ring) : undefined;
   try {
     for await (const entry of readTar(input, { label })) {
       const path = memberName(entry.header.name);
@@ -53,11 +74,14 @@ export async function readArchive(input: Readable, blobs: BlobStore, label: stri
       }
       if (entry.header.type !== 'file') continue;
       if (contents.files.has(path)) throw new SlipwayError('INVALID_ARCHIVE', `${label}: "${path}" appears twice in the archive`);
-      contents.files.set(path, await stageMember(entry, path, blobs, label));
+      const hasher = pool && entry.header.size >= WORKER_HASH_MIN ? pool.hasher() : undefined;
+      contents.files.set(path, await stageMember({ entry, size: entry.header.size, path, blobs, label, hasher, ring }));
     }
   } catch (err) {
     await discardAll(contents, blobs);
     throw err;
+  } finally {
+    await pool?.close();
   }
   return contents;
 }
@@ -67,32 +91,53 @@ export async function discardAll(contents: ArchiveContents, blobs: BlobStore): P
   for (const f of contents.files.values()) await blobs.discard(f.blob);
 }
 
-async function stageMember(entry: AsyncIterable<Buffer>, path: string, blobs: BlobStore, label: string): Promise<ArchiveFile> {
+interface Member {
+  entry: AsyncIterable<Buffer>;
+  path: string;
+  blobs: BlobStore;
+  label: string;
+  hasher: IncrementalHasher | undefined;
+}
+
+interface Member {
+  entry: AsyncIterable<Buffer>;
+  /** The member's size from its tar header. */
+  size: number;
+  path: string;
+  blobs: BlobStore;
+  label: string;
+  hasher: IncrementalHasher | undefined;
+  ring: SlotRing | undefined;
+}
+
+async function stageMember(m: Member): Promise<ArchiveFile> {
+  const { path, label } = m;
+  const keep = m.size <= DOC_LIMIT;
   const parts: Buffer[] = [];
-  let kept = 0;
   let scanner: Scanner | undefined;
   const exp = expectedDigest(path);
-  const blob = await blobs.stage(entry, {
+  const retain = m.ring ? (c: Buffer) => (m.ring as SlotRing).retain(c) : undefined;
+  const blob = await m.blobs.stage(m.entry, {
     what: `${label}: ${path}`,
     ...(exp ? { expected: { digest: exp } } : {}),
+    ...(m.hasher ? { hasher: m.hasher } : {}),
+    ...(retain ? { retain } : {}),
     onChunk: async (chunk) => {
-      if (kept <= DOC_LIMIT) {
-        kept += chunk.length;
-        if (kept <= DOC_LIMIT) parts.push(chunk);
-        else parts.length = 0;
-      }
+      // Ring memory is reused: keep a copy of a document's bytes.
+      if (keep) parts.push(m.ring ? Buffer.from(chunk) : chunk);
       scanner ??= startScanner(chunk, `${label}: layer ${path}`);
-      await scanner.feed(chunk);
+      await scanner.feed(chunk, retain?.(chunk));
     },
   });
   const result = scanner ? await scanner.end() : new SlipwayError('INVALID_ARCHIVE', `${label}: layer ${path} is empty`);
   const tarProblem = result instanceof SlipwayError ? result : undefined;
   const scan = result instanceof SlipwayError ? undefined : result;
-  return { path, blob, bytes: kept <= DOC_LIMIT ? Buffer.concat(parts) : undefined, tarProblem, scan };
+  return { path, blob, bytes: keep ? Buffer.concat(parts) : undefined, tarProblem, scan };
 }
 
 interface Scanner {
-  feed(chunk: Buffer): Promise<void>;
+  /** Queues a chunk for the scan; `release` (if any) is called once the scan no longer needs the chunk. */
+  feed(chunk: Buffer, release?: () => void): Promise<void>;
   end(): Promise<SlipwayError | ScanResult>;
 }
 
@@ -100,26 +145,17 @@ interface Scanner {
 function startScanner(first: Buffer, label: string): Scanner {
   if (first[0] === 0x7b /* '{' */) {
     const problem = new SlipwayError('INVALID_ARCHIVE', `${label} is not a tar archive`);
-    return { feed: async () => undefined, end: async () => problem };
+    return { feed: async (_c, release) => release?.(), end: async () => problem };
   }
-  const pt = new PassThrough({ highWaterMark: 8 << 20 });
-  let failed: SlipwayError | undefined;
-  const done = scanTar(pt, { label }).catch((err: unknown) => {
-    failed = err instanceof SlipwayError ? err : new SlipwayError('INVALID_ARCHIVE', `${label}: ${(err as Error).message}`, { cause: err });
-    pt.resume();
-    return failed;
+  const channel = new ChunkChannel();
+  const done = scanTar(channel, { label }).catch((err: unknown) => {
+    channel.close();
+    return err instanceof SlipwayError ? err : new SlipwayError('INVALID_ARCHIVE', `${label}: ${(err as Error).message}`, { cause: err });
   });
   return {
-    async feed(chunk) {
-      if (failed || pt.write(chunk)) return;
-      await new Promise<void>((resolve) => {
-        const go = () => { pt.off('drain', go); clearInterval(poll); resolve(); };
-        const poll = setInterval(() => failed && go(), 20);
-        pt.once('drain', go);
-      });
-    },
+    feed: (chunk, release) => channel.push(chunk, release),
     async end() {
-      pt.end();
+      channel.end();
       return done;
     },
   };

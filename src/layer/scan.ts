@@ -33,7 +33,7 @@ export interface ScanResult {
  * (absolute or escaping paths, escaping links, writes through a symlink
  * the archive created, unsupported entry types).
  */
-export async function scanTar(input: Readable, opts: ScanTarOptions = {}): Promise<ScanResult> {
+export async function scanTar(input: Readable | AsyncIterable<unknown>, opts: ScanTarOptions = {}): Promise<ScanResult> {
   const label = opts.label ?? 'layer tar';
   const hash = opts.digest ? createHash('sha256') : null;
   let tarBytes = 0;

@@ -219,7 +219,8 @@ async function readSpecial(src: ByteSource, size: number, fail: (m: string) => S
   const padded = Math.ceil(size / BLOCK) * BLOCK;
   const data = await src.readExact(padded);
   if (data === null || !Buffer.isBuffer(data)) throw fail('unexpected end of archive inside an extended header');
-  return data.subarray(0, size);
+  // A copy: global PAX records outlive the input chunk, whose memory may be reused (SlotRing).
+  return Buffer.from(data.subarray(0, size));
 }
 
 /** Verify the checksum and sniff the magic (Go's getFormat). */

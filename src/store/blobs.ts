@@ -27,11 +27,27 @@ export interface StagedBlob {
   tmpPath: string | undefined;
 }
 
+/** An incremental SHA-256 that may run elsewhere (e.g. on a worker thread); chunks are hashed in call order. */
+export interface IncrementalHasher {
+  /** Adds a chunk; the chunk may be reused once the returned promise settles. */
+  update(chunk: Buffer): void | Promise<void>;
+  /** The lowercase hex digest of everything added. */
+  digest(): Promise<string>;
+}
+
 /** Options of BlobStore.stage. */
 export interface StageOptions {
+  /** Where to hash (default: node:crypto on this thread). */
+  hasher?: IncrementalHasher;
   expected?: Expected;
   /** Named in error messages (e.g. 'layer blobs/sha256/ab12...' or 'manifest.json'). */
   what?: string;
+  /**
+   * Called for each chunk before its asynchronous write; the returned
+   * function is called once the write no longer needs the chunk (for input
+   * chunks whose memory is reused, e.g. a SlotRing's).
+   */
+  retain?: (chunk: Buffer) => () => void;
   /** Called with each chunk as it is hashed (e.g. to scan a layer in the same pass). */
   onChunk?: (chunk: Buffer) => void | Promise<void>;
 }
@@ -42,6 +58,8 @@ export class BlobStore {
   private readonly ingestDir: string;
   private readonly leaseFile: string;
   private leaseReady = false;
+  /** The background fsync (then close) of each staged blob's ingest file. */
+  private readonly syncs = new WeakMap<StagedBlob, Promise<void>>();
 
   /** `root` is the store root; blobs live in `<root>/blobs/sha256`. */
   constructor(readonly root: string) {
@@ -109,34 +127,41 @@ export class BlobStore {
     this.leaseReady = false;
   }
 
-  /** Hashes `input` into an ingest file and verifies it; the blob is not visible yet. */
+  /**
+   * Hashes `input` into an ingest file and verifies it; the blob is not
+   * visible yet. The fsync of the ingest file runs in the background (so
+   * the disk writes back one blob while the next is staged); `commit`
+   * waits for it before the rename.
+   */
   async stage(input: AsyncIterable<Buffer> | Buffer, options: StageOptions = {}): Promise<StagedBlob> {
     await mkdir(this.ingestDir, { recursive: true });
     const tmpPath = join(this.ingestDir, `${process.pid}-${randomBytes(8).toString('hex')}`);
     const fh = await open(tmpPath, 'wx', 0o644);
-    const hasher = newHasher();
-    const writer = new WriteBehind(fh);
+    const hasher = options.hasher ?? inlineHasher();
+    const writer = new WriteBehind(fh, options.retain);
+    let hex: string;
     try {
       const chunks: AsyncIterable<Buffer> | Buffer[] = Buffer.isBuffer(input) ? [input] : input;
       for await (const chunk of chunks) {
         await writer.write(chunk);
-        hasher.update(chunk);
+        await hasher.update(chunk);
         if (options.onChunk) await options.onChunk(chunk);
       }
       await writer.flush();
-      await fh.sync();
+      hex = await hasher.digest();
     } catch (err) {
       await writer.flush().catch(() => undefined);
       await fh.close().catch(() => undefined);
       await unlink(tmpPath).catch(() => undefined);
       throw err;
     }
-    await fh.close();
-    const digest: Digest = `sha256:${hasher.digest('hex')}`;
-    const staged: StagedBlob = { digest, size: writer.size, tmpPath };
+    const staged: StagedBlob = { digest: `sha256:${hex}`, size: writer.size, tmpPath };
+    const synced = fh.sync().finally(() => fh.close());
+    synced.catch(() => undefined);
+    this.syncs.set(staged, synced);
     try {
       verify(staged, options);
-      await this.protect(digest);
+      await this.protect(staged.digest);
     } catch (err) {
       await this.discard(staged);
       throw err;
@@ -144,16 +169,19 @@ export class BlobStore {
     return staged;
   }
 
-  /** Makes a staged blob visible under its digest (an existing blob is success). */
+  /** Makes a staged blob visible under its digest (an existing blob is success), once its bytes are on disk. */
   async commit(staged: StagedBlob): Promise<void> {
     if (staged.tmpPath === undefined) return;
+    await this.syncs.get(staged);
+    this.syncs.delete(staged);
     await mkdir(this.dir, { recursive: true });
     await rename(staged.tmpPath, this.path(staged.digest));
     staged.tmpPath = undefined;
   }
 
-  /** Deletes a staged blob's ingest file. */
+  /** Deletes a staged blob's ingest file (a background fsync still running finishes on the unlinked file). */
   async discard(staged: StagedBlob): Promise<void> {
+    this.syncs.delete(staged);
     if (staged.tmpPath !== undefined) await unlink(staged.tmpPath).catch(() => undefined);
     staged.tmpPath = undefined;
   }
@@ -183,6 +211,14 @@ export class BlobStore {
   }
 }
 
+function inlineHasher(): IncrementalHasher {
+  const h = newHasher();
+  return {
+    update: (chunk) => { h.update(chunk); },
+    digest: async () => h.digest('hex'),
+  };
+}
+
 /** Bytes of writes kept in flight while the next chunk is hashed. */
 const WRITE_BEHIND = 8 << 20;
 
@@ -197,11 +233,13 @@ class WriteBehind {
   private bytes = 0;
   private failure: unknown;
 
-  constructor(private readonly fh: FileHandle) {}
+  constructor(private readonly fh: FileHandle, private readonly retain?: (chunk: Buffer) => () => void) {}
 
   async write(chunk: Buffer): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
-    const p = this.fh.write(chunk, 0, chunk.length, this.size).catch((err: unknown) => {
+    const release = this.retain?.(chunk);
+    const p = this.fh.write(chunk, 0, chunk.length, this.size).then(release, (err: unknown) => {
+      release?.();
       this.failure ??= err;
     });
     this.size += chunk.length;

@@ -1,6 +1,6 @@
 /** `save` and `load`: docker-archive tars in and out of the store. */
-import { createReadStream, createWriteStream } from 'node:fs';
-import { rename, unlink } from 'node:fs/promises';
+import { createReadStream, createWriteStream, fstatSync } from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { SlipwayError, isErrno } from '../../errors.js';
@@ -70,14 +70,20 @@ function repositoryTags(records: readonly ImageRecord[], word: string): [ImageRe
 /** `slipway load [-i FILE] [-q]` */
 export async function loadCommand(ctx: CliContext, _args: string[], opts: Opts): Promise<void> {
   const file = opts.input as string | undefined;
-  let input: NodeJS.ReadableStream;
+  let loaded;
   if (file) {
-    input = await openInput(file);
+    const fh = await open(file, 'r').catch((err: unknown) => { throw openError(file, err); });
+    try {
+      loaded = await loadArchive({ store: ctx.store(), file: fh, source: file });
+    } finally {
+      await fh.close();
+    }
   } else {
     if (ctx.stdin.isTTY) throw new SlipwayError('USAGE', 'requested load from stdin, but stdin is empty', { exitCode: 1 });
-    input = ctx.stdin;
+    // stdin redirected from a file is read like `-i` (from its offset), a pipe as a stream.
+    const file = ctx.stdin === process.stdin && fstatSync(0).isFile() ? { fd: 0 } : undefined;
+    loaded = await loadArchive({ store: ctx.store(), input: ctx.stdin as never, ...(file ? { file } : {}), source: 'stdin' });
   }
-  const loaded = await loadArchive({ store: ctx.store(), input: input as never, source: file ?? 'stdin' });
   const lines: string[] = [];
   for (const img of loaded) {
     for (const [name, old] of img.replaced) {
@@ -94,8 +100,13 @@ export async function openInput(file: string): Promise<NodeJS.ReadableStream> {
   const stream = createReadStream(file, { highWaterMark: 1 << 20 });
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
-    // docker/cli opens the file itself and prints the error bare (load-missing-file.txt, import-missing.txt): exit 1, no prefix.
-    stream.once('error', (err) => reject(new SlipwayError('USAGE', `open ${file}: ${isErrno(err, 'ENOENT') ? 'no such file or directory' : err.message}`, { cause: err, exitCode: 1 })));
+    stream.once('error', (err) => reject(openError(file, err)));
   });
   return stream;
+}
+
+/** docker/cli opens the file itself and prints the error bare (load-missing-file.txt, import-missing.txt): exit 1, no prefix. */
+function openError(file: string, err: unknown): SlipwayError {
+  const why = isErrno(err, 'ENOENT') ? 'no such file or directory' : (err as Error).message;
+  return new SlipwayError('USAGE', `open ${file}: ${why}`, { cause: err, exitCode: 1 });
 }
