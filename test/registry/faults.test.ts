@@ -12,7 +12,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI } from '../helpers/cli.js';
-import { cleanupAfterSuite, makeClient, suiteDir, type Client } from './servers.js';
+import http from 'node:http';
+import { cleanupAfterSuite, freePort, makeClient, onCleanup, suiteDir, type Client } from './servers.js';
 import { corruptBlobs, makeImage, startFakeRegistry, type FakeImage, type FakeRegistry } from './fake-registry.js';
 
 function blobNames(root: string): string[] {
@@ -124,5 +125,44 @@ describe('registry faults (fake registry)', () => {
     assert.equal(reg.started.get(small) ?? 0, startedBefore, 'the finished layer was not fetched again');
     assert.match(r.stdout, new RegExp(`${small.slice(7, 19)}: Already exists`));
     assert.equal((await c.ok(['inspect', '-f', '{{.Id}}', name])).trim(), image.configDigest);
+  });
+});
+
+describe('search against a Docker Hub-style /v1/search (SLIPWAY_INDEX_SERVER)', () => {
+  cleanupAfterSuite();
+  let base: string;
+  const queries: string[] = [];
+  before(async () => {
+    const server = http.createServer((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      queries.push(url.search);
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({
+        num_results: 3, query: url.searchParams.get('q'), results: [
+          { name: 'someone/busybox', description: 'A busybox\nbuilt by someone, with a long description that goes on', star_count: 3, is_official: false, is_automated: true },
+          { name: 'busybox', description: 'Busybox base image.', star_count: 3000, is_official: true, is_automated: false },
+          { name: 'other/busybox', description: '', star_count: 0, is_official: false, is_automated: false },
+        ],
+      }));
+    });
+    const port = await freePort();
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    onCleanup(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+    base = `http://127.0.0.1:${port}`;
+  });
+
+  test('table sorted by stars, descriptions truncated to 45, filters and --no-trunc', async () => {
+    const c = makeClient({ SLIPWAY_INDEX_SERVER: base });
+    assert.equal(await c.ok(['search', 'busybox']), [
+      'NAME              DESCRIPTION                                     STARS     OFFICIAL   AUTOMATED',
+      'busybox           Busybox base image.                             3000      [OK]       ',
+      'someone/busybox   A busybox built by someone, with a long desc…   3                    [OK]',
+      'other/busybox                                                     0                    ',
+      ''].join('\n'));
+    assert.equal(queries.at(-1), '?q=busybox&n=25');
+    assert.equal(await c.ok(['search', '--filter', 'is-official=true', '--format', '{{.Name}}: {{.StarCount}}', 'busybox']), 'busybox: 3000\n');
+    assert.equal(await c.ok(['search', '-f', 'stars=3', '-f', 'is-automated=true', '--no-trunc', '--format', '{{.Description}}', 'busybox']),
+      'A busybox built by someone, with a long description that goes on\n');
+    await c.ok(['search', '--limit', '2', 'busybox']);
+    assert.equal(queries.at(-1), '?q=busybox&n=2');
   });
 });
