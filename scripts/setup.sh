@@ -4,7 +4,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-PKGS="skopeo umoci zstd xz-utils bzip2 tar attr golang-go busybox-static runc docker-registry util-linux"
+PKGS="skopeo umoci zstd xz-utils bzip2 tar attr golang-go busybox-static runc docker-registry util-linux apache2-utils openssl curl"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
