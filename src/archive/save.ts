@@ -6,8 +6,10 @@
  * many images share it. The tar is produced as a stream; layers are never
  * held in memory.
  */
+import { open, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { createTarWriter, type TarWriter } from '../layer/index.js';
+import { createTarWriter, type TarBody, type TarWriter } from '../layer/index.js';
+import type { TarSink } from '../layer/tar-writer.js';
 import { digestOf, digestHex, type Digest } from '../oci/digest.js';
 import { MediaType } from '../oci/media-types.js';
 import { familiarName, familiarString, parseReference } from '../oci/reference.js';
@@ -36,9 +38,86 @@ interface Prepared {
 
 /** Streams the archive of `items`. Errors surface as stream errors. */
 export function saveArchive(options: SaveOptions): Readable {
-  const tar = createTarWriter();
-  writeAll(tar, options).then(() => tar.finish(), (err: unknown) => tar.destroy(err as Error));
+  const tar = createTarWriter({ highWaterMark: 4 << 20 });
+  const layer = (d: Digest) => options.store.blobs.open(d);
+  writeAll(tar, options, layer).then(() => tar.finish(), (err: unknown) => tar.destroy(err as Error));
   return tar;
+}
+
+/**
+ * Writes the archive of `items` into `out` (an empty file open for
+ * writing), from offset 0: blobs are copied with positioned reads and
+ * writes through a few reused buffers, reads overlapping writes.
+ */
+export async function saveArchiveToFile(options: SaveOptions, out: FileHandle): Promise<void> {
+  const sink = new FileSink(out);
+  const tar = createTarWriter({ sink });
+  tar.on('error', () => undefined); // failures reach us through the promises below
+  const pool = Array.from({ length: POOL }, () => Buffer.allocUnsafeSlow(COPY_CHUNK));
+  try {
+    await writeAll(tar, options, (d, size) => copyChunks(options.store.blobs.path(d), size, sink, pool));
+    await tar.finish();
+  } finally {
+    await sink.flush();
+  }
+}
+
+/** Bytes per read of a blob, and reused buffers: reads of the next fill one while the others are written. */
+const COPY_CHUNK = 4 << 20;
+const POOL = 3;
+
+/** The bytes of a blob file, read into the pool's buffers; a buffer is reused once the sink has written it. */
+async function* copyChunks(path: string, size: number, sink: FileSink, pool: Buffer[]): AsyncGenerator<Buffer, void, undefined> {
+  const fh = await open(path, 'r');
+  try {
+    let pos = 0;
+    for (let i = 0; pos < size; i++) {
+      const buf = pool[i % pool.length] as Buffer;
+      await sink.idle(buf);
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, size - pos), pos);
+      if (bytesRead === 0) break; // the tar writer reports the short body
+      pos += bytesRead;
+      yield buf.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Positioned writes to a file, one at a time but queued so reads overlap them; the first failure is reported by a later write or flush. */
+class FileSink implements TarSink {
+  private pos = 0;
+  private failure: unknown;
+  private readonly pending = new Map<ArrayBufferLike, Promise<void>>();
+  private inflight: Promise<void>[] = [];
+  private last: Promise<void> = Promise.resolve();
+
+  constructor(private readonly fh: FileHandle) {}
+
+  async write(buf: Buffer): Promise<void> {
+    if (this.failure !== undefined) throw this.failure;
+    // One write at a time: concurrent writes to one file contend for its inode lock (kernel time, measured).
+    const at = this.pos;
+    const p = this.last.then(() => this.fh.write(buf, 0, buf.length, at)).then(() => undefined, (err: unknown) => { this.failure ??= err; });
+    this.last = p;
+    this.pos += buf.length;
+    this.pending.set(buf.buffer, p);
+    this.inflight.push(p);
+    if (this.inflight.length > POOL + 1) await this.inflight.shift();
+  }
+
+  /** Waits until no write of `buf`'s memory is in flight. */
+  async idle(buf: Buffer): Promise<void> {
+    await this.pending.get(buf.buffer);
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  async flush(): Promise<void> {
+    await Promise.all(this.inflight);
+    this.inflight = [];
+    this.pending.clear();
+    if (this.failure !== undefined) throw this.failure;
+  }
 }
 
 async function prepare(store: ImageStore, item: SaveItem): Promise<Prepared> {
@@ -55,20 +134,20 @@ async function prepare(store: ImageStore, item: SaveItem): Promise<Prepared> {
 
 const dirEntry = (name: string) => ({ name, type: 'directory' as const, mode: 0o755 });
 
-async function writeAll(tar: TarWriter, options: SaveOptions): Promise<void> {
+async function writeAll(tar: TarWriter, options: SaveOptions, layerBody: (d: Digest, size: number) => TarBody): Promise<void> {
   const { store } = options;
   const images = [];
   for (const item of options.items) images.push(await prepare(store, item));
   const written = new Set<string>();
   await tar.addEntry(dirEntry('blobs/'));
   await tar.addEntry(dirEntry('blobs/sha256/'));
-  const addBlob = async (d: Digest, body: Buffer | Readable, size: number) => {
+  const addBlob = async (d: Digest, body: TarBody, size: number) => {
     if (written.has(d)) return;
     written.add(d);
     await tar.addEntry({ name: `blobs/sha256/${digestHex(d)}`, size, mode: 0o644 }, body);
   };
   for (const img of images) {
-    for (const l of img.manifest.layers) await addBlob(l.digest, store.blobs.open(l.digest), l.size);
+    for (const l of img.manifest.layers) await addBlob(l.digest, layerBody(l.digest, l.size), l.size);
     const cfg = img.manifest.config;
     await addBlob(cfg.digest, await store.blobs.read(cfg.digest), cfg.size);
     await addBlob(img.manifestDigest, img.manifestBytes, img.manifestBytes.length);

@@ -10,10 +10,21 @@ import type { TarHeaderInput } from './tar-format.js';
 import { encodeHeader, normalizeHeader } from './tar-encode.js';
 import type { EncodeOptions } from './tar-encode.js';
 
+/** Where a TarWriter in sink mode sends its bytes instead of the Readable side. */
+export interface TarSink {
+  /** Takes the next bytes of the archive; resolves when more may be sent (the buffer is not modified later by the writer). */
+  write(buf: Buffer): Promise<void>;
+}
+
 /** Options of a TarWriter. */
 export interface TarWriterOptions extends EncodeOptions {
   /** Bytes buffered before addEntry waits for the reader (default 1 MiB). */
   highWaterMark?: number;
+  /**
+   * Send the archive to `sink` rather than through the Readable (which then
+   * stays empty and only reports errors): no stream hop per chunk.
+   */
+  sink?: TarSink;
 }
 
 /** A body to write: a Buffer, a Readable, or any async iterable of byte chunks. */
@@ -33,10 +44,12 @@ export class TarWriter extends Readable {
   private failure: Error | null = null;
   private finished = false;
   private readonly encodeOpts: EncodeOptions;
+  private readonly sink: TarSink | undefined;
 
   constructor(opts: TarWriterOptions = {}) {
     super({ highWaterMark: opts.highWaterMark ?? 1 << 20 });
     this.encodeOpts = { preciseMtime: opts.preciseMtime ?? false };
+    this.sink = opts.sink;
   }
 
   override _read(): void {
@@ -54,6 +67,10 @@ export class TarWriter extends Readable {
   private async put(buf: Buffer): Promise<void> {
     if (this.failure) throw this.failure;
     if (buf.length === 0) return;
+    if (this.sink) {
+      await this.sink.write(buf);
+      return;
+    }
     if (!this.push(buf)) {
       await new Promise<void>((resolve) => { this.wake = resolve; });
       if (this.failure) throw this.failure;

@@ -232,16 +232,20 @@ class WriteBehind {
   private inflight: { p: Promise<unknown>; n: number }[] = [];
   private bytes = 0;
   private failure: unknown;
+  private last: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly fh: FileHandle, private readonly retain?: (chunk: Buffer) => () => void) {}
 
   async write(chunk: Buffer): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
     const release = this.retain?.(chunk);
-    const p = this.fh.write(chunk, 0, chunk.length, this.size).then(release, (err: unknown) => {
+    const at = this.size;
+    // Queued one at a time: concurrent writes to one file contend for its inode lock (kernel time, measured).
+    const p = this.last.then(() => this.fh.write(chunk, 0, chunk.length, at)).then(release, (err: unknown) => {
       release?.();
       this.failure ??= err;
     });
+    this.last = p;
     this.size += chunk.length;
     this.inflight.push({ p, n: chunk.length });
     this.bytes += chunk.length;

@@ -1,11 +1,11 @@
 /** `save` and `load`: docker-archive tars in and out of the store. */
-import { createReadStream, createWriteStream, fstatSync } from 'node:fs';
+import { createReadStream, fstatSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { SlipwayError, isErrno } from '../../errors.js';
 import { loadArchive } from '../../archive/load.js';
-import { saveArchive, type SaveItem } from '../../archive/save.js';
+import { saveArchive, saveArchiveToFile, type SaveItem } from '../../archive/save.js';
 import { familiarString, fullName, parseAnyReference, parseReference } from '../../oci/reference.js';
 import type { ImageRecord } from '../../store/records.js';
 import { findImage } from '../../store/resolve.js';
@@ -36,15 +36,20 @@ export async function saveCommand(ctx: CliContext, words: string[], opts: Opts):
     if (name && !name.includes('@') && !item.names.includes(name)) item.names.push(name);
     items.set(record.id, item);
   }
-  const tar = saveArchive({ store, items: [...items.values()] });
+  const saveOptions = { store, items: [...items.values()] };
   if (!output) {
-    await pipeline(tar, ctx.stdout, { end: false });
+    await pipeline(saveArchive(saveOptions), ctx.stdout, { end: false });
     return;
   }
   // Write beside the target and rename, so a failed save never leaves a partial file.
   const tmp = join(dirname(output), `.${basename(output)}.slipway-${process.pid}`);
   try {
-    await pipeline(tar, createWriteStream(tmp, { mode: 0o644, highWaterMark: 8 << 20 }));
+    const fh = await open(tmp, 'w', 0o644);
+    try {
+      await saveArchiveToFile(saveOptions, fh);
+    } finally {
+      await fh.close();
+    }
     await rename(tmp, output);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
