@@ -46,21 +46,32 @@ export async function imagesCommand(ctx: CliContext, args: string[], opts: Opts)
   await write(ctx.stdout, out);
 }
 
+/**
+ * The fields a format can use. Getters (enumerable, so `{{json .}}` still
+ * shows them all, in this order): a format pays only for what it prints, e.g.
+ * CreatedAt's time-zone lookup and the size formatting are skipped by `-q`.
+ */
 function imageFields(row: Row, trunc: boolean, now: Date): Record<string, unknown> {
   // The engine's image list carries Created in whole seconds (unix time): CreatedAt shows no fraction.
-  const created = row.record.created ? new Date(Math.floor(Date.parse(row.record.created) / 1000) * 1000) : undefined;
+  const created = () => (row.record.created ? new Date(Math.floor(Date.parse(row.record.created) / 1000) * 1000) : undefined);
   return {
     Containers: 'N/A',
-    CreatedAt: created ? formatGoTime(created) : '',
-    CreatedSince: created && created.getTime() > 0 ? createdSince(created, now) : 'N/A',
+    get CreatedAt() {
+      const c = created();
+      return c ? formatGoTime(c) : '';
+    },
+    get CreatedSince() {
+      const c = created();
+      return c && c.getTime() > 0 ? createdSince(c, now) : 'N/A';
+    },
     Digest: row.digest,
     ID: trunc ? shortId(row.record.id) : row.record.id,
     Repository: row.repository,
     SharedSize: 'N/A',
-    Size: humanSizeWithPrecision(row.record.size, 3),
+    get Size() { return humanSizeWithPrecision(row.record.size, 3); },
     Tag: row.tag,
     UniqueSize: 'N/A',
-    VirtualSize: humanSize(row.record.size),
+    get VirtualSize() { return humanSize(row.record.size); },
   };
 }
 
