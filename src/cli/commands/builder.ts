@@ -2,6 +2,7 @@
 import type { Digest } from '../../oci/digest.js';
 import { BuildCache, type CacheRecord } from '../../build/cache.js';
 import type { GcResult } from '../../store/gc.js';
+import { removeUnusedSnapshots } from '../../runtime/index.js';
 import { checkFilterKeys, parseFilterTime, parseFilters } from '../filters.js';
 import { humanSize } from '../humanize.js';
 import { write, type CliContext } from '../context.js';
@@ -14,10 +15,16 @@ export function buildCache(ctx: CliContext): BuildCache {
   return new BuildCache(store.root, store.blobs);
 }
 
-/** Garbage-collects the store, keeping the layers the build cache holds. */
+/**
+ * Garbage-collects the store, keeping the layers the build cache holds, then
+ * removes unpacked snapshots of layers no longer in the store.
+ */
 export async function collectStore(ctx: CliContext): Promise<GcResult> {
   const cache = buildCache(ctx);
-  return ctx.store().gc(() => cache.roots());
+  const store = ctx.store();
+  const result = await store.gc(() => cache.roots());
+  await removeUnusedSnapshots(store.root, { diffIds: await store.blobs.list() });
+  return result;
 }
 
 /** Layer digests used by images in the store. */
