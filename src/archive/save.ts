@@ -62,9 +62,9 @@ export async function saveArchiveToFile(options: SaveOptions, out: FileHandle): 
   }
 }
 
-/** Bytes per read of a blob, and reused buffers: reads of the next fill one while the others are written. */
-const COPY_CHUNK = 4 << 20;
-const POOL = 3;
+/** Bytes per read of a blob, and reused buffers (1 MiB x 4 measured faster than 4 MiB x 3 and 256 KiB x 8: the copy stays in cache). */
+const COPY_CHUNK = 1 << 20;
+const POOL = 4;
 
 /** The bytes of a blob file, read into the pool's buffers; a buffer is reused once the sink has written it. */
 async function* copyChunks(path: string, size: number, sink: FileSink, pool: Buffer[]): AsyncGenerator<Buffer, void, undefined> {
