@@ -151,7 +151,7 @@ export async function buildCommand(ctx: CliContext, args: string[], opts: Opts):
   try {
     const res = await build({
       store, dockerfile: source.dockerfile, tags, buildArgs: parseBuildArgs((opts.buildArg as string[]) ?? []),
-      ...(opts.target ? { target: opts.target as string } : {}), noCache: Boolean(opts.cache === false),
+      ...(opts.target ? { target: opts.target as string } : {}), noCache: Boolean(opts.cache === false), pull: Boolean(opts.pull),
       noCacheFilter: (opts.noCacheFilter as string[]) ?? [], labels: parseLabels((opts.label as string[]) ?? []),
       ...(opts.platform ? { platform: parsePlatform(opts.platform as string) } : {}),
       progress: new Progress(renderer.reporter), context: openContext({ dir: source.contextDir, ignore }), statCache,
