@@ -27,6 +27,8 @@ interface Spec {
   exactArgs?: number;
   options: (cmd: Command) => void;
   handler: () => Promise<Handler>;
+  /** Left out of the help (internal commands). */
+  hidden?: boolean;
 }
 
 /** The version, from package.json at bundle time. */
@@ -56,9 +58,15 @@ const SPECS: Spec[] = [
     handler: async () => (await import('./commands/images.js')).imagesCommand,
   },
   {
-    top: 'inspect', group: ['image', 'inspect'], usage: '[OPTIONS] IMAGE [IMAGE...]', description: 'Display detailed information on one or more images', args: '[images...]', minArgs: 1,
+    group: ['image', 'inspect'], usage: '[OPTIONS] IMAGE [IMAGE...]', description: 'Display detailed information on one or more images', args: '[images...]', minArgs: 1,
     options: (c) => c.option('-f, --format <string>', 'Format output using a custom template').option('--type <string>', 'Return JSON for specified type'),
     handler: async () => (await import('./commands/inspect.js')).inspectCommand,
+  },
+  {
+    top: 'inspect', group: ['container', 'inspect'], usage: '[OPTIONS] NAME|ID [NAME|ID...]', description: 'Return low-level information on Docker objects', args: '[names...]', minArgs: 1,
+    options: (c) => c.option('-f, --format <string>', 'Format output using a custom template').option('--type <string>', 'Return JSON for specified type')
+      .option('-s, --size', 'Display total file sizes if the type is container'),
+    handler: async () => (await import('./commands/container-inspect.js')).inspectAnyCommand,
   },
   {
     top: 'history', group: ['image', 'history'], usage: '[OPTIONS] IMAGE', description: 'Show the history of an image', args: '[image...]', exactArgs: 1,
@@ -144,13 +152,97 @@ const SPECS: Spec[] = [
     options: (c) => c,
     handler: async () => (await import('./commands/info.js')).infoCommand,
   },
+  {
+    top: 'run', group: ['container', 'run'], usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]', description: 'Run a command in a new container', args: '[args...]', minArgs: 1,
+    options: (c) => c.passThroughOptions().helpOption('--help', 'Print usage').option('-d, --detach', 'Run container in background and print container ID').option('--rm', 'Automatically remove the container when it exits')
+      .option('-i, --interactive', 'Keep STDIN open even if not attached').option('-t, --tty', 'Allocate a pseudo-TTY').option('--name <string>', 'Assign a name to the container')
+      .option('-e, --env <list>', 'Set environment variables', collect, []).option('--env-file <list>', 'Read in a file of environment variables', collect, [])
+      .option('-v, --volume <list>', 'Bind mount a volume', collect, []).option('-w, --workdir <string>', 'Working directory inside the container')
+      .option('-u, --user <string>', 'Username or UID (format: <name|uid>[:<group|gid>])').option('--entrypoint <string>', 'Overwrite the default ENTRYPOINT of the image')
+      .option('-p, --publish <list>', 'Publish a container\'s port(s) to the host', collect, []).option('--network <string>', 'Connect a container to a network (host, none, private)')
+      .option('-h, --hostname <string>', 'Container host name').option('-m, --memory <bytes>', 'Memory limit').option('--cpus <decimal>', 'Number of CPUs')
+      .option('--runtime <string>', 'Runtime to use for this container (runc, crun)'),
+    handler: async () => (await import('./commands/container-run.js')).runCommand,
+  },
+  {
+    top: 'ps', group: ['container', 'ls', 'list', 'ps'], usage: '[OPTIONS]', description: 'List containers', args: '',
+    options: (c) => formatOpt(c.option('-a, --all', 'Show all containers (default shows just running)').option('-f, --filter <filter>', 'Filter output based on conditions provided', collect, [])
+      .option('-n, --last <int>', 'Show n last created containers (includes all states)').option('-l, --latest', 'Show the latest created container (includes all states)')
+      .option('--no-trunc', "Don't truncate output").option('-q, --quiet', 'Only display container IDs').option('-s, --size', 'Display total file sizes')),
+    handler: async () => (await import('./commands/container-ps.js')).psCommand,
+  },
+  {
+    top: 'start', group: ['container', 'start'], usage: '[OPTIONS] CONTAINER [CONTAINER...]', description: 'Start one or more stopped containers', args: '[containers...]', minArgs: 1,
+    options: (c) => c.option('-a, --attach', 'Attach STDOUT/STDERR and forward signals').option('-i, --interactive', "Attach container's STDIN"),
+    handler: async () => (await import('./commands/container-ops.js')).startCommand,
+  },
+  {
+    top: 'stop', group: ['container', 'stop'], usage: '[OPTIONS] CONTAINER [CONTAINER...]', description: 'Stop one or more running containers', args: '[containers...]', minArgs: 1,
+    options: (c) => c.option('-t, --time <int>', 'Seconds to wait for stop before killing it', '10'),
+    handler: async () => (await import('./commands/container-ops.js')).stopCommand,
+  },
+  {
+    top: 'restart', group: ['container', 'restart'], usage: '[OPTIONS] CONTAINER [CONTAINER...]', description: 'Restart one or more containers', args: '[containers...]', minArgs: 1,
+    options: (c) => c.option('-t, --time <int>', 'Seconds to wait for stop before killing the container', '10'),
+    handler: async () => (await import('./commands/container-ops.js')).restartCommand,
+  },
+  {
+    top: 'kill', group: ['container', 'kill'], usage: '[OPTIONS] CONTAINER [CONTAINER...]', description: 'Kill one or more running containers', args: '[containers...]', minArgs: 1,
+    options: (c) => c.option('-s, --signal <string>', 'Signal to send to the container', 'KILL'),
+    handler: async () => (await import('./commands/container-ops.js')).killCommand,
+  },
+  {
+    top: 'rm', group: ['container', 'rm', 'remove'], usage: '[OPTIONS] CONTAINER [CONTAINER...]', description: 'Remove one or more containers', args: '[containers...]', minArgs: 1,
+    options: (c) => c.option('-f, --force', 'Force the removal of a running container (uses SIGKILL)').option('-v, --volumes', 'Remove anonymous volumes associated with the container')
+      .option('-l, --link', 'Remove the specified link'),
+    handler: async () => (await import('./commands/container-ops.js')).rmCommand,
+  },
+  {
+    top: 'logs', group: ['container', 'logs'], usage: '[OPTIONS] CONTAINER', description: 'Fetch the logs of a container', args: '[container...]', exactArgs: 1,
+    options: (c) => c.option('-f, --follow', 'Follow log output').option('-n, --tail <string>', 'Number of lines to show from the end of the logs', 'all')
+      .option('-t, --timestamps', 'Show timestamps'),
+    handler: async () => (await import('./commands/container-ops.js')).logsCommand,
+  },
+  {
+    top: 'exec', group: ['container', 'exec'], usage: '[OPTIONS] CONTAINER COMMAND [ARG...]', description: 'Run a command in a running container', args: '[args...]', minArgs: 2,
+    options: (c) => c.passThroughOptions().option('-d, --detach', 'Detached mode: run command in the background').option('-i, --interactive', 'Keep STDIN open even if not attached')
+      .option('-t, --tty', 'Allocate a pseudo-TTY').option('-e, --env <list>', 'Set environment variables', collect, [])
+      .option('-u, --user <string>', 'Username or UID (format: <name|uid>[:<group|gid>])').option('-w, --workdir <string>', 'Working directory inside the container'),
+    handler: async () => (await import('./commands/container-exec.js')).execCommand,
+  },
+  {
+    top: 'commit', group: ['container', 'commit'], usage: '[OPTIONS] CONTAINER [REPOSITORY[:TAG]]', description: "Create a new image from a container's changes", args: '[args...]', minArgs: 1, maxArgs: 2,
+    options: (c) => c.option('-a, --author <string>', 'Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")').option('-c, --change <list>', 'Apply Dockerfile instruction to the created image', collect, [])
+      .option('-m, --message <string>', 'Commit message').option('-p, --pause', 'Pause container during commit', true).option('--no-pause', 'Do not pause container during commit'),
+    handler: async () => (await import('./commands/container-commit.js')).commitCommand,
+  },
+  {
+    top: 'export', group: ['container', 'export'], usage: '[OPTIONS] CONTAINER', description: "Export a container's filesystem as a tar archive", args: '[container...]', exactArgs: 1,
+    options: (c) => c.option('-o, --output <string>', 'Write to a file, instead of STDOUT'),
+    handler: async () => (await import('./commands/container-commit.js')).exportCommand,
+  },
+  {
+    group: ['container', 'prune'], usage: '[OPTIONS]', description: 'Remove all stopped containers', args: '',
+    options: (c) => c.option('--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', collect, []).option('-f, --force', 'Do not prompt for confirmation'),
+    handler: async () => (await import('./commands/container-ops.js')).containerPruneCommand,
+  },
+  {
+    top: '__monitor', hidden: true, usage: '[--attach] [--interactive] ID', description: 'A container monitor (internal)', args: '[id...]', exactArgs: 1,
+    options: (c) => c.option('--attach', 'copy output to stdout/stderr').option('--interactive', 'keep stdin'),
+    handler: async () => (await import('./commands/container-internal.js')).monitorCommand,
+  },
+  {
+    top: '__relay', hidden: true, usage: 'SOCKET', description: 'A port relay (internal)', args: '[socket...]', exactArgs: 1,
+    options: (c) => c,
+    handler: async () => (await import('./commands/container-internal.js')).relayCommand,
+  },
 ];
 
 /** Result holder filled by the action that ran. */
 interface Run { status: number }
 
 function attach(parent: Command, name: string, aliases: string[], spec: Spec, path: string, ctx: () => CliContext, run: Run): void {
-  const cmd = parent.command(`${name}${spec.args ? ` ${spec.args}` : ''}`).description(spec.description).usage(spec.usage);
+  const cmd = parent.command(`${name}${spec.args ? ` ${spec.args}` : ''}`, { hidden: Boolean(spec.hidden) }).description(spec.description).usage(spec.usage);
   for (const a of aliases) cmd.alias(a);
   spec.options(cmd);
   const info = { path, usage: spec.usage };
@@ -191,7 +283,7 @@ export function buildProgram(ctx: () => CliContext, run: Run): Command {
     const [groupName, name, ...aliases] = spec.group;
     let group = groups.get(groupName);
     if (!group) {
-      group = program.command(groupName).description(groupName === 'system' ? 'Manage slipway' : groupName === 'builder' ? 'Manage builds' : `Manage ${groupName}s`);
+      group = program.command(groupName).enablePositionalOptions().description(groupName === 'system' ? 'Manage slipway' : groupName === 'builder' ? 'Manage builds' : `Manage ${groupName}s`);
       const info = { path: `slipway ${groupName}`, usage: 'COMMAND' };
       group.exitOverride((err) => {
         if (['commander.helpDisplayed', 'commander.help', 'commander.version', 'commander.executeSubCommandAsync'].includes(err.code)) throw err;

@@ -70,7 +70,7 @@ async function which(name: string): Promise<string | undefined> {
   return undefined;
 }
 
-function versionOf(path: string): Promise<string> {
+function runtimeVersion(path: string): Promise<string> {
   return new Promise((resolve) => {
     execFile(path, ['--version'], { timeout: 5000 }, (err, stdout) => resolve(err ? '' : (stdout.split('\n')[0] ?? '').trim()));
   });
@@ -82,6 +82,8 @@ export interface SelectRuntimeOptions {
   prefer?: RuntimeName;
   /** The cgroup layout (detected when not given). */
   layout?: CgroupLayout;
+  /** Leave `version` empty instead of running `<runtime> --version` (saves a process start on hot paths). */
+  skipVersion?: boolean;
 }
 
 /**
@@ -91,6 +93,7 @@ export interface SelectRuntimeOptions {
  * a RUNTIME error naming the Debian package to install.
  */
 export async function selectRuntime(options: SelectRuntimeOptions = {}): Promise<RuntimeInfo> {
+  const versionOf = options.skipVersion ? async () => '' : runtimeVersion;
   const layout = options.layout ?? (await cgroupLayout());
   const [runc, crun] = await Promise.all([which('runc'), which('crun')]);
   const crunOk = crun !== undefined && layout !== 'hybrid';

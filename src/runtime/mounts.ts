@@ -34,12 +34,18 @@ export interface OverlayOptions {
   lowers: readonly string[];
   /** The mount point's name inside runDir (default 'rootfs'). */
   target?: string;
+  /** Absolute upper and work directories kept elsewhere (a container's writable layer); default `upper/` and `work/` in runDir. */
+  upper?: string;
+  work?: string;
 }
 
 /** Mounts the overlay; returns the mount point. Upper and work dirs are `upper/` and `work/`. */
 export async function mountOverlay(o: OverlayOptions): Promise<string> {
   const target = o.target ?? 'rootfs';
-  await Promise.all(['l', 'upper', 'work', target].map((d) => mkdir(join(o.runDir, d), { recursive: true })));
+  const upper = o.upper ?? 'upper';
+  const work = o.work ?? 'work';
+  await Promise.all(['l', target].map((d) => mkdir(join(o.runDir, d), { recursive: true })));
+  await Promise.all([upper, work].map((d) => mkdir(d.startsWith('/') ? d : join(o.runDir, d), { recursive: true })));
   const names: string[] = [];
   if (o.lowers.length === 0) {
     await mkdir(join(o.runDir, 'l', 'empty'));
@@ -47,7 +53,7 @@ export async function mountOverlay(o: OverlayOptions): Promise<string> {
   }
   await Promise.all(o.lowers.map((dir, i) => symlink(dir, join(o.runDir, 'l', String(i)))));
   for (let i = o.lowers.length - 1; i >= 0; i--) names.push(`l/${i}`);
-  const opts = `lowerdir=${names.join(':')},upperdir=upper,workdir=work`;
+  const opts = `lowerdir=${names.join(':')},upperdir=${upper},workdir=${work}`;
   if (opts.length > 4000) throw new SlipwayError('RUNTIME', `too many layers to mount (${o.lowers.length})`);
   await run('mount', ['-t', 'overlay', 'overlay', '-o', opts, target], o.runDir);
   return join(o.runDir, target);

@@ -79,8 +79,12 @@ export function defaultDeviceRules(): Record<string, unknown>[] {
   ];
 }
 
-/** Network modes: the host's namespace, or a new one with only loopback. */
-export type NetworkMode = 'host' | 'none';
+/**
+ * Network modes: the host's namespace, or a new one with only loopback
+ * (`none`; `private` is the same namespace, reachable through published
+ * ports forwarded by the container's monitor).
+ */
+export type NetworkMode = 'host' | 'none' | 'private';
 
 /** cgroup limits (`--memory`, `--cpus`, `--pids-limit`). */
 export interface ResourceLimits {
@@ -135,7 +139,7 @@ export function resourcesOf(limits: ResourceLimits | undefined): Record<string, 
 /** The full OCI spec for one container. */
 export function buildSpec(o: BuildSpecOptions): OciSpec {
   const namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }];
-  if (o.network === 'none') namespaces.push({ type: 'network' });
+  if (o.network !== 'host') namespaces.push({ type: 'network' });
   const nofile = o.nofile ?? 1048576;
   const caps = [...DEFAULT_CAPABILITIES];
   return {

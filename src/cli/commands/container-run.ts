@@ -1,0 +1,135 @@
+/** `run`: create a container from an image and start it, attached (exit status = the container's) or detached (`-d`, prints the ID). */
+import { readFile } from 'node:fs/promises';
+import { SlipwayError } from '../../errors.js';
+import { createContainer } from '../../container/create.js';
+import { reconcile, startContainer } from '../../container/lifecycle.js';
+import { parsePublish } from '../../container/ports.js';
+import { bindMount } from '../../container/rootfs.js';
+import { validateName } from '../../container/names.js';
+import { removeContainerDir } from '../../container/records.js';
+import { selectRuntime, type NetworkMode, type RuntimeName } from '../../runtime/index.js';
+import { findImage, noSuchImage } from '../../store/resolve.js';
+import { familiarString, parseReference, withDefaultTag } from '../../oci/reference.js';
+import { write, type CliContext } from '../context.js';
+import type { Opts } from '../program.js';
+
+const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
+
+/** go-units RAMInBytes: `512m`, `1g`, `1.5GB`, bytes. */
+export function parseMemory(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([bkmgt]?)i?b?$/i.exec(s.trim());
+  if (!m) throw new SlipwayError('INVALID_ARGUMENT', `invalid argument "${s}" for "-m, --memory" flag: invalid size: '${s}'`, { exitCode: 125 });
+  const bytes = Math.floor(Number(m[1]) * (UNITS[(m[2] ?? '').toLowerCase()] ?? 1));
+  if (bytes > 0 && bytes < 6 * 1024 * 1024) throw new SlipwayError('INVALID_ARGUMENT', 'Minimum memory limit allowed is 6MB', { exitCode: 125 });
+  return bytes;
+}
+
+/** `-e` and `--env-file` values: `K=V` as is, `K` from our environment (dropped when unset). */
+export async function envValues(env: string[], files: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const f of files) {
+    const text = await readFile(f, 'utf8').catch((err: unknown) => {
+      throw new SlipwayError('INVALID_ARGUMENT', `open ${f}: no such file or directory`, { cause: err, exitCode: 125 });
+    });
+    for (const line of text.split('\n')) {
+      const l = line.replace(/^\s+/, '');
+      if (l && !l.startsWith('#')) out.push(l.replace(/\r$/, ''));
+    }
+  }
+  out.push(...env);
+  return out.flatMap((e) => {
+    if (e.includes('=')) return [e];
+    const v = process.env[e];
+    return v === undefined ? [] : [`${e}=${v}`];
+  });
+}
+
+function networkOf(v: string | undefined): NetworkMode {
+  const n = v ?? 'private';
+  if (n === 'default' || n === 'bridge') return 'private';
+  if (n !== 'host' && n !== 'none' && n !== 'private') {
+    throw new SlipwayError('NOT_FOUND', `network ${n} not found (slipway has host, none and private)`, { exitCode: 125 });
+  }
+  return n;
+}
+
+async function resolveRunImage(ctx: CliContext, word: string) {
+  const store = ctx.store();
+  const found = findImage(await store.list(), word);
+  if (!found) {
+    let shown = word;
+    try {
+      shown = familiarString(withDefaultTag(parseReference(word)));
+    } catch {
+      // as typed
+    }
+    await write(ctx.stderr, `Unable to find image '${shown}' locally\n`);
+    throw new SlipwayError('NOT_FOUND', `${noSuchImage(word).message} (slipway run does not pull: use slipway pull)`, { exitCode: 125 });
+  }
+  return { record: found.record, config: await store.config(found.record) };
+}
+
+/** `slipway run [OPTIONS] IMAGE [COMMAND] [ARG...]` */
+export async function runCommand(ctx: CliContext, args: string[], opts: Opts): Promise<number> {
+  const [imageWord, ...cmd] = args as [string, ...string[]];
+  const detach = Boolean(opts.detach);
+  const tty = Boolean(opts.tty);
+  const interactive = Boolean(opts.interactive);
+  if (tty && interactive && !detach && !process.stdin.isTTY) throw new SlipwayError('INVALID_ARGUMENT', 'the input device is not a TTY', { exitCode: 1 });
+  const network = networkOf(opts.network as string | undefined);
+  const ports = ((opts.publish as string[]) ?? []).map(parsePublish);
+  if (ports.length > 0 && network === 'host') await write(ctx.stderr, 'WARNING: Published ports are discarded when using host network mode\n');
+  const binds = (opts.volume as string[]) ?? [];
+  await Promise.all(binds.map(bindMount));
+  const name = opts.name !== undefined ? validateName(opts.name as string) : undefined;
+  const env = await envValues((opts.env as string[]) ?? [], (opts.envFile as string[]) ?? []);
+  await reconcile(ctx.root);
+  const [image, runtime] = await Promise.all([
+    resolveRunImage(ctx, imageWord),
+    selectRuntime({ skipVersion: true, ...(opts.runtime ? { prefer: opts.runtime as RuntimeName } : {}) }).catch((err: unknown) => {
+      throw new SlipwayError('RUNTIME', (err as Error).message, { cause: err, exitCode: 125 });
+    }),
+  ]);
+  const c = await createContainer(ctx.root, {
+    imageName: imageWord, imageId: image.record.id, manifest: image.record.manifest.digest, image: image.config, cmd,
+    ...(opts.entrypoint !== undefined ? { entrypoint: opts.entrypoint as string } : {}),
+    env, ...(opts.user !== undefined ? { user: opts.user as string } : {}), ...(opts.workdir !== undefined ? { workdir: opts.workdir as string } : {}),
+    ...(opts.hostname !== undefined ? { hostname: opts.hostname as string } : {}), ...(name !== undefined ? { name } : {}),
+    tty, interactive, detach, binds, ports: network === 'private' ? ports : [], network, autoRemove: Boolean(opts.rm),
+    memory: opts.memory ? parseMemory(opts.memory as string) : 0, cpus: opts.cpus ? Number(opts.cpus) : 0, runtime,
+  });
+  let started;
+  try {
+    started = await startContainer(ctx.root, c, { attach: !detach, interactive });
+  } catch (err) {
+    if (opts.rm) await removeContainerDir(ctx.root, c.record.id);
+    throw err;
+  }
+  if (!started.ready.ok) {
+    if (!detach) await new Promise((r) => (started.monitor.exitCode !== null ? r(null) : started.monitor.once('exit', r)));
+    throw new SlipwayError('RUNTIME', started.ready.error ?? 'the container did not start', { exitCode: started.ready.exitCode ?? 125 });
+  }
+  if (detach) {
+    await write(ctx.stdout, `${c.record.id}\n`);
+    return 0;
+  }
+  return waitAttached(started.monitor);
+}
+
+/** Waits for an attached container's monitor, forwarding our signals to it; resolves with the container's exit status. */
+function waitAttached(monitor: import('node:child_process').ChildProcess): Promise<number> {
+  const forward = (sig: NodeJS.Signals) => () => {
+    if (monitor.exitCode === null) monitor.kill(sig);
+  };
+  const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+  const handlers = sigs.map((s) => [s, forward(s)] as const);
+  for (const [s, h] of handlers) process.on(s, h);
+  return new Promise((resolve) => {
+    const done = (code: number | null, sig: NodeJS.Signals | null) => {
+      for (const [s, h] of handlers) process.off(s, h);
+      resolve(code ?? (sig === 'SIGKILL' ? 137 : 128 + 15));
+    };
+    if (monitor.exitCode !== null) done(monitor.exitCode, null);
+    else monitor.once('exit', done);
+  });
+}

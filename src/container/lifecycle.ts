@@ -1,0 +1,153 @@
+/**
+ * Container life cycle from the CLI's side: starting (spawning the monitor
+ * and waiting for its report), signalling, stopping, removing, and
+ * reconciling what a crashed monitor left (the next command notices, kills
+ * and unmounts through cleanupStale, and records the container as exited).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { SlipwayError } from '../errors.js';
+import { processAlive } from '../store/lock.js';
+import { cleanupStale, killContainer } from '../runtime/index.js';
+import type { ReadyMessage } from './monitor.js';
+import {
+  containerDir, listContainerRecords, readContainer, removeContainerDir, updateState, type Container,
+} from './records.js';
+import { releaseBundle, stateRootOf } from './rootfs.js';
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** True when the container's monitor is alive (the container may be running). */
+export function isRunning(c: Container): boolean {
+  return c.state.status === 'running' && processAlive(c.state.monitorPid);
+}
+
+/**
+ * Finds containers whose monitor died (killed, host crash) while they were
+ * running or starting: kills what is left of them, unmounts, and records
+ * them as exited (137, as a killed container). Cheap when there is nothing to do.
+ */
+export async function reconcile(root: string): Promise<string[]> {
+  const dead = (await listContainerRecords(root)).filter((c) => c.state.monitorPid > 0 && !processAlive(c.state.monitorPid));
+  if (dead.length === 0) return [];
+  await cleanupStale(root);
+  for (const c of dead) {
+    if (c.state.relayPid && processAlive(c.state.relayPid)) process.kill(c.state.relayPid, 'SIGKILL');
+    await releaseBundle(root, c.record.id);
+    const wasRunning = c.state.status === 'running';
+    await updateState(root, c.record.id, (s) => ({
+      ...s, status: wasRunning ? 'exited' : s.status, pid: 0, monitorPid: 0, relayPid: 0,
+      ...(wasRunning ? { exitCode: s.exitCode || 137, finishedAt: new Date().toISOString(), error: s.error || 'the container monitor died' } : {}),
+    }));
+    if (c.record.host.autoRemove) await removeContainerDir(root, c.record.id);
+  }
+  return dead.map((c) => c.record.id);
+}
+
+/** Options of startContainer. */
+export interface StartOptions {
+  /** Wait for the container; its output goes to our stdout/stderr. */
+  attach: boolean;
+  /** Pass our stdin to the container (attach) or keep its stdin open. */
+  interactive: boolean;
+  /** The slipway script to run the monitor with (default: this process's). */
+  cliPath?: string;
+}
+
+/** A started container: the monitor (a child while attached) and its report. */
+export interface Started {
+  monitor: ChildProcess;
+  ready: ReadyMessage;
+}
+
+function readReady(stream: Readable): Promise<ReadyMessage> {
+  return new Promise((resolve) => {
+    let text = '';
+    stream.on('data', (c: Buffer) => {
+      text += c.toString();
+      const nl = text.indexOf('\n');
+      if (nl >= 0) {
+        stream.destroy();
+        resolve(JSON.parse(text.slice(0, nl)) as ReadyMessage);
+      }
+    });
+    stream.on('error', () => undefined);
+    stream.on('close', () => resolve({ ok: false, error: 'the container monitor exited before starting the container', exitCode: 125 }));
+  });
+}
+
+/** Starts a created or exited container's monitor and waits until the container runs (or failed to start). */
+export async function startContainer(root: string, c: Container, o: StartOptions): Promise<Started> {
+  if (isRunning(c)) throw new SlipwayError('CONFLICT', `container ${c.record.id.slice(0, 12)} is already running`);
+  const cli = o.cliPath ?? process.argv[1] ?? '';
+  const dir = containerDir(root, c.record.id);
+  const errFd = o.attach ? undefined : openSync(join(dir, 'monitor.log'), 'a');
+  const args = [cli, '--root', root, '__monitor', ...(o.attach ? ['--attach'] : []), ...(o.interactive ? ['--interactive'] : []), c.record.id];
+  const monitor = spawn(process.execPath, args, {
+    detached: true, cwd: dir,
+    stdio: o.attach ? [o.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit', 'pipe'] : ['ignore', 'ignore', errFd ?? 'ignore', 'pipe'],
+  });
+  if (errFd !== undefined) closeSync(errFd);
+  const ready = await readReady(monitor.stdio[3] as Readable);
+  if (!o.attach) monitor.unref();
+  return { monitor, ready };
+}
+
+/** Waits until the container is no longer running and its monitor has finished (or `timeoutMs` passed); true when it has. */
+export async function waitStopped(root: string, id: string, timeoutMs = Infinity): Promise<boolean> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const c = await readContainer(root, id);
+    if (!c || (c.state.status !== 'running' && !processAlive(c.state.monitorPid))) return true;
+    if (!processAlive(c.state.monitorPid)) {
+      await reconcile(root);
+      return true;
+    }
+    if (Date.now() >= until) return false;
+    await sleep(20);
+  }
+}
+
+/** Sends a signal (name without SIG, or a number) to a running container. */
+export async function signalContainer(root: string, c: Container, signal: string): Promise<void> {
+  if (!isRunning(c)) {
+    throw new SlipwayError('CONFLICT', `Cannot kill container: ${c.record.id.slice(0, 12)}: Container ${c.record.id} is not running`);
+  }
+  const handle = { path: c.record.runtime.path, stateRoot: stateRootOf(root, c.record.runtime.name) };
+  if (!(await killContainer(handle, c.record.id, signal))) {
+    const again = await readContainer(root, c.record.id);
+    if (again && isRunning(again)) throw new SlipwayError('RUNTIME', `Cannot kill container: ${c.record.id.slice(0, 12)}: the runtime refused signal ${signal}`);
+  }
+}
+
+/** Docker's normalisation of a signal name: `SIGTERM`, `term`, `15` → what runc kill accepts. */
+export function signalArg(sig: string): string {
+  if (/^\d+$/.test(sig)) return sig;
+  const up = sig.toUpperCase();
+  return up.startsWith('SIG') ? up.slice(3) : up;
+}
+
+/** Stops a container: its stop signal (default SIGTERM), then SIGKILL after `timeoutSec`. */
+export async function stopContainer(root: string, c: Container, timeoutSec = 10): Promise<void> {
+  if (!isRunning(c)) return;
+  await signalContainer(root, c, signalArg(c.record.config.StopSignal || 'SIGTERM')).catch(() => undefined);
+  if (await waitStopped(root, c.record.id, timeoutSec * 1000)) return;
+  await signalContainer(root, c, 'KILL').catch(() => undefined);
+  await waitStopped(root, c.record.id);
+}
+
+/** Removes a container; a running one only with `force` (killed first). */
+export async function removeContainer(root: string, c: Container, force: boolean): Promise<void> {
+  if (isRunning(c)) {
+    if (!force) {
+      throw new SlipwayError('CONFLICT', `You cannot remove a running container ${c.record.id}. Stop the container before attempting removal or force remove`);
+    }
+    await signalContainer(root, c, 'KILL').catch(() => undefined);
+    await waitStopped(root, c.record.id, 20_000);
+  }
+  await updateState(root, c.record.id, (s) => ({ ...s, status: 'removing' }));
+  await releaseBundle(root, c.record.id);
+  await removeContainerDir(root, c.record.id);
+}
