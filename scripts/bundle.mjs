@@ -1,12 +1,16 @@
 // Bundles the CLI: dist/slipway.js (the npm bin) plus one chunk per lazily
 // imported command group, so start-up compiles only what the command needs.
+// SLIPWAY_DIST=/tmp/x/dist writes the bundle elsewhere (a private copy to test or
+// benchmark while others rebuild dist/).
 import { build } from 'esbuild';
 import { chmodSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 
-rmSync('dist', { recursive: true, force: true });
+const out = process.env.SLIPWAY_DIST ?? 'dist';
+rmSync(out, { recursive: true, force: true });
 await build({
   entryPoints: { slipway: 'src/cli/main.ts' },
-  outdir: 'dist',
+  outdir: out,
   bundle: true,
   splitting: true,
   chunkNames: 'chunks/[name]-[hash]',
@@ -19,5 +23,6 @@ await build({
 });
 // The shebang goes on the entry point only.
 const { readFileSync, writeFileSync } = await import('node:fs');
-writeFileSync('dist/slipway.js', `#!/usr/bin/env node\n${readFileSync('dist/slipway.js', 'utf8')}`);
-chmodSync('dist/slipway.js', 0o755);
+const entry = join(out, 'slipway.js');
+writeFileSync(entry, `#!/usr/bin/env node\n${readFileSync(entry, 'utf8')}`);
+chmodSync(entry, 0o755);

@@ -32,6 +32,9 @@ export function cacheKey(parts: readonly unknown[]): Digest {
 /** The cache directory of one store. */
 export class BuildCache {
   private readonly dir: string;
+  private dirReady = false;
+  /** Background record updates (touch) not yet finished. */
+  private pending: Promise<void>[] = [];
 
   /** `root` is the store root. */
   constructor(root: string, private readonly blobs: BlobStore) {
@@ -57,15 +60,26 @@ export class BuildCache {
 
   /** Writes a record atomically. */
   async put(rec: CacheRecord): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    if (!this.dirReady) await mkdir(this.dir, { recursive: true });
+    this.dirReady = true;
     const tmp = join(this.dir, `.${process.pid}-${randomBytes(4).toString('hex')}`);
     await writeFile(tmp, JSON.stringify(rec));
     await rename(tmp, this.path(rec.key));
   }
 
-  /** Marks a record used now (best effort). */
-  async touch(rec: CacheRecord, now: Date): Promise<void> {
-    await this.put({ ...rec, lastUsedAt: now.toISOString(), usageCount: rec.usageCount + 1 }).catch(() => undefined);
+  /**
+   * Marks a record used now, in the background (best effort): the build
+   * goes on, and settle() waits for every such update.
+   */
+  touch(rec: CacheRecord, now: Date): void {
+    this.pending.push(this.put({ ...rec, lastUsedAt: now.toISOString(), usageCount: rec.usageCount + 1 }).catch(() => undefined));
+  }
+
+  /** Waits for the background updates started by touch(). */
+  async settle(): Promise<void> {
+    const p = this.pending;
+    this.pending = [];
+    await Promise.all(p);
   }
 
   /** Every record. */

@@ -7,8 +7,10 @@ import { posix } from 'node:path';
 import { SlipwayError } from '../errors.js';
 import type { Instruction } from '../dockerfile/index.js';
 import {
-  checksumSources, copyEntries, resolveSources, type BuildContext, type CopyEntriesOptions, type CopyPlan, type ExistingDir, type StatCache,
+  checksumSources, copyEntries, planBytes, resolveDest, resolveSources, StatCache, unknownBytes,
+  type BuildContext, type CopyEntriesOptions, type CopyPlan, type DestKind, type ExistingDir,
 } from './context/index.js';
+import type { Digest } from '../oci/digest.js';
 import { archiveEntries, archiveSources, keepOwners, mergeEntries } from './add-archive.js';
 import { cacheKey } from './cache.js';
 import type { LayerFs } from './fs-view.js';
@@ -74,45 +76,91 @@ function inlineEntries(ins: CopyInstruction, workdir: string, owner: Owner, mode
   });
 }
 
+/**
+ * Bytes a COPY must not know (stat cache) before it writes its layer first
+ * and computes its key in the same pass. SLIPWAY_ONE_PASS_BYTES overrides it
+ * (0: always; the test suites run both ways).
+ */
+const ONE_PASS_BYTES = Number(process.env.SLIPWAY_ONE_PASS_BYTES ?? 32 << 20);
+
+/** The destination as a directory, nothing else known: the plan the checksum covers (the image's part follows from the fs key). */
+function destAsDir(ins: CopyInstruction, workdir: string) {
+  const dest = resolveDest(ins.dest, workdir).path;
+  return (abs: string): DestKind | undefined => (abs === dest ? 'dir' : undefined);
+}
+
 /** Makes the COPY/ADD executor of a build. */
 export function copyDriver(src: CopySources): StepContext['copy'] {
   return async (state: StageState, ins: CopyInstruction, ctx: StepContext) => {
     if (ins.sources.some((s) => /^https?:\/\//.test(s))) {
       throw new SlipwayError('UNSUPPORTED', `${ins.kind.toUpperCase()} from a URL is not supported yet`);
     }
-    const fs = await stateFs(ctx.store, state, ctx.indexes).prepare();
-    const owner: Owner = ins.chown ? await resolveOwner(ins.chown, fs) : { uid: 0, gid: 0 };
     const chmod = parseChmod(ins.chmod);
     const workdir = state.config.config?.WorkingDir || '/';
     const context = ins.kind === 'copy' && ins.from !== undefined ? await src.fromContext(ins.from, ins) : src.context;
-    let plan: CopyPlan | undefined;
-    let sum = 'none';
-    if (ins.sources.length > 0) {
-      plan = resolveSources(context, {
-        sources: ins.sources, dest: ins.dest, workdir, excludes: ins.excludes, instruction: ins.kind.toUpperCase(),
-        ...(ins.kind === 'copy' && ins.parents ? { parents: true } : {}), destKind: destKindOf(fs),
-      });
-      sum = (await checksumSources(plan, context === src.context ? { cache: src.statCache } : {})).digest;
-      for (const w of plan.warnings) ctx.progress.warn(w);
-    }
-    const now = Math.floor(ctx.now().getTime() / 1000);
-    const mtime = ctx.epoch !== undefined ? Math.min(ctx.epoch, now) : now;
+    const fromContext = context === src.context;
+    const parents = ins.kind === 'copy' && ins.parents === true;
+    const resolve = (destKind: (abs: string) => DestKind | undefined): CopyPlan => resolveSources(context, {
+      sources: ins.sources, dest: ins.dest, workdir, excludes: ins.excludes, instruction: ins.kind.toUpperCase(), ...(parents ? { parents: true } : {}), destKind,
+    });
+    // The key needs no look at the image: the fs key, the instruction, the --chown spec and the sources' content.
+    const keyPlan = ins.sources.length > 0 ? resolve(destAsDir(ins, workdir)) : undefined;
     const description = copyCreatedBy(ins);
+    const cache = fromContext ? src.statCache : StatCache.memory();
+    const known = new Map<string, string>();
+    const keyOf = async (): Promise<Digest> => {
+      const sum = keyPlan ? (await checksumSources(keyPlan, { cache, known })).digest : 'none';
+      return cacheKey([state.fsKey, description, ins.kind === 'copy' ? ins.from ?? '' : '', workdir, ins.chown ?? '', chmod ?? null, ins.excludes, parents, sum, ins.inline, ctx.epoch ?? null]);
+    };
+    const bytes = keyPlan ? planBytes(keyPlan) : 0;
+    // Most content unknown (a first build): write the layer, hashing the files as they are copied, then compute the key.
+    const onePass = fromContext && keyPlan !== undefined && unknownBytes(keyPlan, cache) >= ONE_PASS_BYTES;
+    let warned = false;
     await layerStep(state, ctx, {
-      key: cacheKey([state.fsKey, description, ins.kind === 'copy' ? ins.from ?? '' : '', workdir, owner, chmod ?? null, ins.excludes, sum, ins.inline, ctx.epoch ?? null]),
-      description, name: stepText(ins),
+      key: onePass ? keyOf : await keyOf(),
+      description, name: stepText(ins), sizeHint: bytes,
       produce: async function* () {
-        if (plan) {
+        const fs = await stateFs(ctx.store, state, ctx.indexes).prepare();
+        const owner: Owner = ins.chown ? await resolveOwner(ins.chown, fs) : { uid: 0, gid: 0 };
+        const now = Math.floor(ctx.now().getTime() / 1000);
+        const mtime = ctx.epoch !== undefined ? Math.min(ctx.epoch, now) : now;
+        if (keyPlan) {
+          const plan = resolve(destKindOf(fs));
+          for (const w of plan.warnings) ctx.progress.warn(w);
+          warned = true;
           const copy = {
             ...(ins.chown ? { chown: owner } : {}), ...(chmod !== undefined ? { chmod } : {}),
             ...(ctx.epoch !== undefined ? { clampMtime: ctx.epoch } : {}), now: mtime, existingDir: existingDirOf(fs),
           };
-          yield* planEntries(plan, { ins, copy, fromOther: context !== src.context, tmpRoot: src.tmpRoot, destKind: destKindOf(fs) });
+          const entries = planEntries(plan, { ins, copy, fromOther: !fromContext, tmpRoot: src.tmpRoot, destKind: destKindOf(fs) });
+          yield* onePass ? hashing(entries, keyPlan, cache, known) : entries;
         }
         yield* inlineEntries(ins, workdir, owner, chmod, mtime);
       },
     });
+    if (!warned && keyPlan) for (const w of keyPlan.warnings) ctx.progress.warn(w);
   };
+}
+
+/** Context files of `plan` get their content hashed as the layer copies them: into `known`, and the stat cache. */
+async function* hashing(entries: AsyncIterable<LayerEntry>, plan: CopyPlan, cache: StatCache, known: Map<string, string>): AsyncGenerator<LayerEntry> {
+  const stats = new Map(plan.entries.map((e) => [e.abs, e.stats]));
+  for await (const e of entries) {
+    const f = e.file;
+    if (f === undefined) {
+      yield e;
+      continue;
+    }
+    yield {
+      ...e, file: {
+        ...f, onHash: (sha, start) => {
+          known.set(f.abs, sha);
+          const st = stats.get(f.abs);
+          if (st) cache.set(f.abs, st, sha, start);
+        },
+      },
+    };
+  }
 }
 
 interface PlanEntriesOptions {

@@ -13,7 +13,6 @@ import { familiarString, parseReference } from '../oci/reference.js';
 import type { ImageStore } from '../store/image-store.js';
 import type { ImageRecord } from '../store/records.js';
 import { findImage, normalizeName } from '../store/resolve.js';
-import { ensureImage } from '../registry/index.js';
 import { BuildCache } from './cache.js';
 import type { Progress } from './events.js';
 import { fillCreatedTimes } from './history.js';
@@ -22,7 +21,7 @@ import { buildConfigJson } from './image-config.js';
 import { runInstruction, type StepContext } from './steps.js';
 import type { BuildContext, StatCache } from './context/index.js';
 import { copyDriver } from './copy-step.js';
-import { runDriver } from './run-step.js';
+import type { RunDriverOptions } from './run-step.js';
 import { StageFilesystems } from './stage-fs.js';
 import { childState, ensurePath, imageState, layerDescriptors, scratchState, type StageState } from './state.js';
 
@@ -93,6 +92,8 @@ async function baseImages(store: ImageStore, def: BuildDefinition, options: Pick
       try { shown = familiarString(parseReference(name)); } catch { /* keep */ }
       const v = options.progress.start(`[internal] load metadata for ${shown}`);
       try {
+        // Loaded only when a pull happens: the registry client (http, tls) costs start-up time.
+        const { ensureImage } = await import('../registry/index.js');
         out.set(name, await ensureImage(store, name, { always: true, ...(options.platform ? { platform: options.platform } : {}) }));
         v.done();
       } catch (err) {
@@ -141,7 +142,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       return stageFs.context(`image:${from}`, async () => base);
     },
   });
-  const run = runDriver({
+  const runOptions: RunDriverOptions = {
     def, context: options.context, statCache: options.statCache, tmpRoot: join(store.root, 'tmp'),
     ...(options.network ? { network: options.network } : {}), ...(options.secrets ? { secrets: options.secrets } : {}), ...(options.signal ? { signal: options.signal } : {}),
     fromDir: async (from) => {
@@ -151,7 +152,9 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
       const ctx = await stageFs.context(idx >= 0 ? `stage:${idx}` : `image:${from}`, async () => state);
       return { dir: ctx.dir, key: state.fsKey };
     },
-  });
+  };
+  // The RUN executor (and the container runtime) is loaded only when a RUN step runs.
+  const run: StepContext['run'] = async (state, ins, ctx) => (await import('./run-step.js')).runDriver(runOptions)(state, ins, ctx);
   const multi = def.stages.length > 1;
   const indexes: LayerIndexCache = new Map();
   const start = (st: Stage): Promise<StageState> => runStage(st, {
@@ -170,6 +173,7 @@ export async function build(options: BuildOptions): Promise<BuildResult> {
     const id = await exportImage(store, final, { ...options, epoch, progress });
     return { id, warnings: def.warnings.map((w) => w.message) };
   } finally {
+    await cache.settle();
     await stageFs.cleanup();
     await store.close();
   }

@@ -14,7 +14,7 @@ import { BuildCache, cacheKey, type CacheRecord } from './cache.js';
 import type { Progress } from './events.js';
 import { HISTORY_COMMENT, metadataCreatedBy } from './history.js';
 import { keyOf, type LayerIndexCache } from './fs-view.js';
-import { writeLayer, type LayerEntry } from './layer-writer.js';
+import { stageLayer, type LayerEntry } from './layer-writer.js';
 import { stateFs, type StageState } from './state.js';
 import { resolveOwner, type Owner } from './users.js';
 
@@ -104,7 +104,12 @@ function metadata(state: StageState, ins: Instruction, ctx: StepContext): void {
 
 /** Options of layerStep. */
 export interface LayerStepOptions {
-  key: Digest;
+  /**
+   * The cache key, or a function computing it once the layer is produced
+   * (a COPY whose content checksums come from the same pass that writes
+   * the layer): the new layer is then dropped when the key has a record.
+   */
+  key: Digest | (() => Digest | Promise<Digest>);
   /** The history text without ` # buildkit`. */
   description: string;
   /** The progress name of the step. */
@@ -113,23 +118,48 @@ export interface LayerStepOptions {
   produce: () => AsyncIterable<LayerEntry> | Iterable<LayerEntry>;
   /** Whether the history marks it `# buildkit` (steps that run an LLB op do). */
   buildkitSuffix?: boolean;
+  /** Expected regular-file bytes of the layer (big layers hash on a worker thread). */
+  sizeHint?: number;
+}
+
+/** Produces the layer; returns the record to use (a cached one when a late key turns out to have one). */
+async function produceLayer(ctx: StepContext, opts: LayerStepOptions, description: string): Promise<{ rec: CacheRecord; cached: boolean }> {
+  const { blob, layer } = await stageLayer(ctx.store.blobs, opts.produce(), opts.sizeHint !== undefined ? { sizeHint: opts.sizeHint } : {});
+  let key: Digest;
+  try {
+    key = typeof opts.key === 'function' ? await opts.key() : opts.key;
+    const found = typeof opts.key === 'function' && !ctx.noCache ? await ctx.cache.get(key) : undefined;
+    if (found) {
+      await ctx.store.blobs.discard(blob);
+      ctx.cache.touch(found, ctx.now());
+      return { rec: found, cached: true };
+    }
+    await ctx.store.blobs.commit(blob);
+  } catch (err) {
+    await ctx.store.blobs.discard(blob);
+    throw err;
+  }
+  const now = ctx.now().toISOString();
+  const rec: CacheRecord = { key, description, layer, createdAt: now, lastUsedAt: now, usageCount: 1 };
+  await ctx.cache.put(rec);
+  return { rec, cached: false };
 }
 
 /** A step that adds a layer: from the cache when its key is known, else produced and recorded. */
 export async function layerStep(state: StageState, ctx: StepContext, opts: LayerStepOptions): Promise<void> {
   const v = ctx.progress.start(ctx.stepName(opts.name));
   const description = opts.buildkitSuffix === false ? opts.description : `${opts.description} # buildkit`;
-  let rec: CacheRecord | undefined = ctx.noCache ? undefined : await ctx.cache.get(opts.key);
+  let rec: CacheRecord | undefined;
   try {
+    rec = ctx.noCache || typeof opts.key === 'function' ? undefined : await ctx.cache.get(opts.key);
     if (rec) {
       v.cached();
-      await ctx.cache.touch(rec, ctx.now());
+      ctx.cache.touch(rec, ctx.now());
     } else {
-      const layer = await writeLayer(ctx.store.blobs, opts.produce());
-      const now = ctx.now().toISOString();
-      rec = { key: opts.key, description, layer, createdAt: now, lastUsedAt: now, usageCount: 1 };
-      await ctx.cache.put(rec);
-      v.done();
+      const made = await produceLayer(ctx, opts, description);
+      rec = made.rec;
+      if (made.cached) v.cached();
+      else v.done();
     }
   } catch (err) {
     v.fail((err as Error).message);
@@ -137,7 +167,7 @@ export async function layerStep(state: StageState, ctx: StepContext, opts: Layer
   }
   const created = epochIso(ctx) ?? rec.createdAt;
   state.layers.push({ ...rec.layer, createdAt: created });
-  state.fsKey = cacheKey(['fs', state.fsKey, opts.key]);
+  state.fsKey = cacheKey(['fs', state.fsKey, rec.key]);
   state.config.history = [...(state.config.history ?? []), { created, created_by: description, comment: HISTORY_COMMENT }];
 }
 
@@ -156,7 +186,18 @@ async function workdir(state: StageState, ins: Extract<Instruction, { kind: 'wor
     state.config.history = [...(state.config.history ?? []), { created_by: `WORKDIR ${wd}`, comment: HISTORY_COMMENT, empty_layer: true }];
     return;
   }
-  const owner = await stateOwner(state, ctx);
+  // The key needs no lookup: what exists and who USER is follow from the filesystem's key.
+  const user = rc.User ?? '';
+  await layerStep(state, ctx, {
+    key: cacheKey([state.fsKey, 'WORKDIR', wd, user]),
+    description: `WORKDIR ${wd}`, buildkitSuffix: false, name: stepText(ins),
+    produce: () => workdirEntries(state, ctx, wd, user),
+  });
+}
+
+/** The layer of a WORKDIR: its missing directories (and the parent that gets the first one). */
+async function* workdirEntries(state: StageState, ctx: StepContext, wd: string, user: string): AsyncGenerator<LayerEntry> {
+  const owner = await stateOwner(state, ctx, user);
   const fs = stateFs(ctx.store, state, ctx.indexes);
   const parts = keyOf(wd).split('/');
   const missing: string[] = [];
@@ -173,12 +214,6 @@ async function workdir(state: StageState, ins: Extract<Instruction, { kind: 'wor
   // The directory that gets the first new child changes (its mtime): BuildKit's diff carries it too.
   const touched = missing.length > 0 && parent !== undefined && `${missing[0]}`.startsWith(parent.name) ? [parent] : [];
   const mtime = ctx.epoch ?? Math.floor(ctx.now().getTime() / 1000);
-  await layerStep(state, ctx, {
-    key: cacheKey([state.fsKey, 'WORKDIR', wd, owner, missing]),
-    description: `WORKDIR ${wd}`, buildkitSuffix: false, name: stepText(ins),
-    produce: () => [
-      ...touched.map((d) => ({ header: { ...d, type: 'directory' as const, mtime } })),
-      ...missing.map((p) => ({ header: { name: `${p}/`, type: 'directory' as const, mode: 0o755, uid: owner.uid, gid: owner.gid, mtime } })),
-    ],
-  });
+  for (const d of touched) yield { header: { ...d, type: 'directory' as const, mtime } };
+  for (const p of missing) yield { header: { name: `${p}/`, type: 'directory' as const, mode: 0o755, uid: owner.uid, gid: owner.gid, mtime } };
 }

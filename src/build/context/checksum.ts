@@ -23,29 +23,33 @@ import path from 'node:path';
 import { SlipwayError, isErrno } from '../../errors.js';
 import type { CopyPlan, PlanEntry } from './plan.js';
 
-type Key = [size: number, mtimeMs: number, ctimeMs: number, ino: number, dev: number];
-type Rec = [...Key, sha256: string];
-
-const CACHE_VERSION = 1;
+const MAGIC = 'slipway-statcache 2';
 /** Kernel timestamps come from a coarse clock (≤ 10 ms per tick); stay clear of it. */
 const RACY_MS = 20;
 const SMALL = 1 << 20;
 const CHUNK = 1 << 20;
 
-function keyOf(st: fs.Stats): Key {
-  return [st.size, st.mtimeMs, st.ctimeMs, st.ino, st.dev];
+/** The identity of a file's current content, as a string: size, mtime, ctime, inode, device. */
+function statKey(st: fs.Stats): string {
+  return `${st.size} ${st.mtimeMs} ${st.ctimeMs} ${st.ino} ${st.dev}`;
 }
 
-/** A persistent map from file identity (path + stat) to content SHA-256. */
+/**
+ * A persistent map from file identity (path + stat) to content SHA-256.
+ * On disk, one line per file: `<size> <mtimeMs> <ctimeMs> <ino> <dev> <sha256>\t<path>`,
+ * after a first line naming the format; loading it only splits lines (the
+ * values stay slices of the file's text, compared as strings).
+ */
 export class StatCache {
-  private readonly files: Map<string, Rec>;
+  /** path → "<stat key> <sha256>" */
+  private readonly files: Map<string, string>;
   private dirty = false;
   /** Lookups answered from the cache since load. */
   hits = 0;
   /** Lookups that needed a read since load. */
   misses = 0;
 
-  private constructor(readonly file: string | undefined, files: Map<string, Rec>) {
+  private constructor(readonly file: string | undefined, files: Map<string, string>) {
     this.files = files;
   }
 
@@ -54,31 +58,49 @@ export class StatCache {
     return new StatCache(undefined, new Map());
   }
 
-  /** Load `file` (a missing or unreadable cache is an empty one). */
+  /** Load `file` (a missing, unreadable or older-format cache is an empty one). */
   static load(file: string): StatCache {
-    let files = new Map<string, Rec>();
+    const files = new Map<string, string>();
+    let text = '';
     try {
-      const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as { v?: number; files?: Record<string, Rec> };
-      if (doc.v === CACHE_VERSION && doc.files !== undefined) files = new Map(Object.entries(doc.files));
+      text = fs.readFileSync(file, 'utf8');
     } catch {
-      // no cache yet, or a damaged one: start empty
+      // no cache yet: start empty
+    }
+    if (text.startsWith(`${MAGIC}\n`)) {
+      let at = MAGIC.length + 1;
+      while (at < text.length) {
+        const nl = text.indexOf('\n', at);
+        const end = nl < 0 ? text.length : nl;
+        const tab = text.indexOf('\t', at);
+        if (tab > at && tab < end) files.set(text.slice(tab + 1, end), text.slice(at, tab));
+        at = end + 1;
+      }
     }
     return new StatCache(file, files);
   }
 
-  /** The cached content hash of `abs` when its stat still matches. */
+  /** The cached content hash of `abs` when its stat still matches (counted as a hit or a miss). */
   get(abs: string, st: fs.Stats): string | undefined {
+    const sha = this.peek(abs, st);
+    if (sha === undefined) this.misses++;
+    else this.hits++;
+    return sha;
+  }
+
+  /** get() without counting. */
+  peek(abs: string, st: fs.Stats): string | undefined {
     const r = this.files.get(abs);
-    const k = keyOf(st);
-    if (r !== undefined && k.every((v, i) => r[i] === v)) { this.hits++; return r[5]; }
-    this.misses++;
-    return undefined;
+    if (r === undefined) return undefined;
+    const key = statKey(st);
+    return r.length === key.length + 65 && r.startsWith(key) && r.charCodeAt(key.length) === 32 ? r.slice(key.length + 1) : undefined;
   }
 
   /** Remember a hash read from a file whose stat is `st`, if the file was not racily recent. */
   set(abs: string, st: fs.Stats, sha: string, readStartMs: number): void {
     if (st.ctimeMs >= readStartMs - RACY_MS || st.mtimeMs >= readStartMs - RACY_MS) return;
-    this.files.set(abs, [...keyOf(st), sha]);
+    if (abs.includes('\n')) return;
+    this.files.set(abs, `${statKey(st)} ${sha}`);
     this.dirty = true;
   }
 
@@ -88,7 +110,9 @@ export class StatCache {
     const tmp = `${this.file}.${process.pid}.tmp`;
     try {
       fs.mkdirSync(path.dirname(this.file), { recursive: true });
-      fs.writeFileSync(tmp, JSON.stringify({ v: CACHE_VERSION, files: Object.fromEntries(this.files) }));
+      const lines = [MAGIC];
+      for (const [abs, rec] of this.files) lines.push(`${rec}\t${abs}`);
+      fs.writeFileSync(tmp, `${lines.join('\n')}\n`);
       fs.renameSync(tmp, this.file);
       this.dirty = false;
     } catch (err) {
@@ -104,6 +128,8 @@ export interface ChecksumOptions {
   cacheFile?: string;
   /** Or a cache the caller loads once per build and saves itself. */
   cache?: StatCache;
+  /** Hashes of files read in this build already (absolute path → SHA-256 hex), used first. */
+  known?: ReadonlyMap<string, string>;
 }
 
 /** What checksumSources computed. */
@@ -176,8 +202,8 @@ async function hashLarge(e: PlanEntry): Promise<string> {
 }
 
 /** The content hash of one file entry, from the cache or by reading it. */
-async function contentHash(e: PlanEntry, cache: StatCache, buf: Buffer, counters: { bytes: number }): Promise<string> {
-  const cached = cache.get(e.abs, e.stats);
+async function contentHash(e: PlanEntry, cache: StatCache, buf: Buffer, counters: { bytes: number }, known?: ReadonlyMap<string, string>): Promise<string> {
+  const cached = known?.get(e.abs) ?? cache.get(e.abs, e.stats);
   if (cached !== undefined) return cached;
   const start = Date.now();
   let sha: string;
@@ -189,6 +215,22 @@ async function contentHash(e: PlanEntry, cache: StatCache, buf: Buffer, counters
   counters.bytes += e.stats.size;
   cache.set(e.abs, e.stats, sha, start);
   return sha;
+}
+
+/** Regular-file bytes of a plan whose hash `cache` cannot answer (what checksumSources would read). */
+export function unknownBytes(plan: CopyPlan, cache: StatCache): number {
+  let n = 0;
+  for (const e of plan.entries) {
+    if (e.type === 'file' && e.hardlinkTo === undefined && cache.peek(e.abs, e.stats) === undefined) n += e.stats.size;
+  }
+  return n;
+}
+
+/** Regular-file bytes of a plan. */
+export function planBytes(plan: CopyPlan): number {
+  let n = 0;
+  for (const e of plan.entries) if (e.type === 'file' && e.hardlinkTo === undefined) n += e.stats.size;
+  return n;
 }
 
 /**
@@ -207,7 +249,7 @@ export async function checksumSources(plan: CopyPlan, opts: ChecksumOptions = {}
     let content = '';
     if (e.type === 'file' && e.hardlinkTo === undefined) {
       files++;
-      content = await contentHash(e, cache, buf, counters);
+      content = await contentHash(e, cache, buf, counters, opts.known);
       if (++sinceYield >= 512) { sinceYield = 0; await new Promise<void>((r) => setImmediate(r)); }
     }
     const link = e.linkname ?? e.hardlinkTo ?? '';

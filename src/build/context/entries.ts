@@ -61,6 +61,8 @@ export interface CopyEntriesOptions {
 export interface LayerEntry {
   header: TarHeaderInput;
   body?: () => Readable;
+  /** For a regular file: where to read it (a layer writer may read it directly instead of calling body). */
+  file?: { abs: string; rel: string };
 }
 
 const READ_CHUNK = 1 << 20;
@@ -124,7 +126,7 @@ function copiedEntry(c: Ctx, e: PlanEntry): LayerEntry {
     case 'symlink': return { header: { ...base, name, type: 'symlink', mode: 0o777, linkname: e.linkname ?? '' } };
     case 'file':
       if (e.hardlinkTo !== undefined) return { header: { ...base, name, type: 'link', mode, linkname: e.hardlinkTo.slice(1) } };
-      return { header: { ...base, name, type: 'file', mode, size: st.size }, body: () => fileBody(e.abs, e.rel, st.size) };
+      return { header: { ...base, name, type: 'file', mode, size: st.size }, body: () => fileBody(e.abs, e.rel, st.size), file: { abs: e.abs, rel: e.rel } };
     default: {
       const { major, minor } = splitDev(st.rdev);
       return { header: { ...base, name, type: e.type, mode, devmajor: major, devminor: minor } };

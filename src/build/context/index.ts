@@ -26,5 +26,5 @@ export type { ResolveSourcesOptions } from './sources.js';
 export type { CopyPlan, PlanEntry, PlanDir, PlanEntryType, DestKind } from './plan.js';
 export { copyEntries, fileBody } from './entries.js';
 export type { CopyEntriesOptions, ExistingDir, LayerEntry } from './entries.js';
-export { checksumSources, StatCache } from './checksum.js';
+export { checksumSources, planBytes, StatCache, unknownBytes } from './checksum.js';
 export type { ChecksumOptions, ChecksumResult } from './checksum.js';

@@ -1,12 +1,10 @@
 /** `slipway build [OPTIONS] PATH | URL | -`: a Dockerfile and a context into an image in the store. */
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { SlipwayError, isErrno } from '../../errors.js';
 import { build } from '../../build/engine.js';
-import { parseSecretFlag } from '../../build/run-step.js';
-import { cleanupStale } from '../../runtime/index.js';
 import { Progress } from '../../build/events.js';
 import { contextFromTar, loadIgnore, openContext, StatCache } from '../../build/context/index.js';
 import { detectCompression, peek } from '../../layer/index.js';
@@ -110,6 +108,27 @@ function parseNetwork(v: string | undefined): 'host' | 'none' | 'default' | unde
   throw new SlipwayError('USAGE', `network mode "${v}" not supported by slipway build (use host or none)`, { exitCode: 1 });
 }
 
+/** `--secret` flags as id → path (the RUN module is loaded only when there are some). */
+async function parseSecrets(flags: readonly string[]): Promise<Map<string, string>> {
+  if (flags.length === 0) return new Map();
+  const { parseSecretFlag } = await import('../../build/run-step.js');
+  return new Map(flags.map((f) => {
+    const s = parseSecretFlag(f);
+    return [s.id, s.src] as const;
+  }));
+}
+
+/**
+ * Cleans up after crashed RUN steps. The runtime module (child_process, net)
+ * is loaded only when the store's `runs/` folder has something in it.
+ */
+async function cleanupStaleRuns(root: string): Promise<void> {
+  const runs = await readdir(join(root, 'runs')).catch(() => [] as string[]);
+  if (runs.length === 0) return;
+  const { cleanupStale } = await import('../../runtime/index.js');
+  await cleanupStale(root).catch(() => undefined);
+}
+
 /** `slipway build` */
 export async function buildCommand(ctx: CliContext, args: string[], opts: Opts): Promise<void> {
   const tags = parseTags((opts.tag as string[]) ?? []);
@@ -124,11 +143,8 @@ export async function buildCommand(ctx: CliContext, args: string[], opts: Opts):
   await mkdir(join(ctx.root, 'contexts'), { recursive: true });
   const statCache = StatCache.load(cacheFile);
   const network = parseNetwork(opts.network as string | undefined);
-  const secrets = new Map(((opts.secret as string[]) ?? []).map((f) => {
-    const s = parseSecretFlag(f);
-    return [s.id, s.src] as const;
-  }));
-  await cleanupStale(ctx.root).catch(() => undefined);
+  const secrets = await parseSecrets((opts.secret as string[]) ?? []);
+  await cleanupStaleRuns(ctx.root);
   const abort = new AbortController();
   // First signal: kill the running RUN and unwind (mounts, run dirs, staged blobs); a
   // second one, or 5 s without an exit, ends the process the default way.
