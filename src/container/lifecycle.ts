@@ -9,7 +9,7 @@ import { openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { SlipwayError } from '../errors.js';
-import { processAlive } from '../store/lock.js';
+import { ownerAlive as processAlive } from '../runtime/index.js';
 import { cleanupStale, killContainer } from '../runtime/index.js';
 import type { ReadyMessage } from './monitor.js';
 import {

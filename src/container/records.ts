@@ -218,3 +218,11 @@ export async function removeContainerDir(root: string, id: string): Promise<void
   });
   await rm(trash, { recursive: true, force: true });
 }
+
+/** The images containers use, for rmi/prune and gc: id, image and whether the container runs (monitor alive). */
+export async function imageUsers(root: string, alive: (pid: number) => boolean): Promise<{ id: string; image: Digest; running: boolean; manifest: Digest; layers: Digest[] }[]> {
+  return (await listContainerRecords(root)).map((c) => ({
+    id: c.record.id, image: c.record.image, manifest: c.record.manifest, layers: c.record.layers,
+    running: c.state.status === 'running' && alive(c.state.monitorPid),
+  }));
+}

@@ -4,7 +4,7 @@
  * `Exited (0) 2 minutes ago`, `Created`), PORTS and the State object of
  * `inspect`.
  */
-import { processAlive } from '../store/lock.js';
+import { ownerAlive as processAlive } from '../runtime/index.js';
 import { formatBinding } from './ports.js';
 import type { Container } from './records.js';
 

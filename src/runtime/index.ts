@@ -52,6 +52,6 @@ export { builderHosts, containerHosts, resolvConf } from './etc-files.js';
 export { resolveUser } from './user.js';
 export type { ProcessUser } from './user.js';
 export { existsInRoot, mkdirInRoot, resolveInRoot } from './rootfs-path.js';
-export { listRuns, readRunRecord, runAlive, runsDir, writeRunRecord } from './run-records.js';
+export { listRuns, ownerAlive, readRunRecord, runAlive, runsDir, writeRunRecord } from './run-records.js';
 export { snapshotsLock } from './snapshots.js';
 export type { RunRecord } from './run-records.js';

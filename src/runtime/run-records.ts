@@ -5,6 +5,7 @@
  * and work directories, its /etc files and its bundle. A record whose owner
  * process is gone belongs to a crashed run and is cleaned by cleanupStale.
  */
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isErrno } from '../errors.js';
@@ -63,10 +64,25 @@ export async function listRuns(root: string): Promise<{ dir: string; name: strin
   return out;
 }
 
+/**
+ * True when `pid` is a live process: it exists and is not a zombie (a
+ * killed monitor whose new parent does not reap it stays a zombie, which
+ * `kill(pid, 0)` alone counts as alive).
+ */
+export function ownerAlive(pid: number): boolean {
+  if (!processAlive(pid)) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
+  }
+}
+
 /** True when the run's owner is alive. A directory without a record is live while its name's pid is. */
 export function runAlive(name: string, rec: RunRecord | undefined): boolean {
-  if (rec) return processAlive(rec.pid);
-  return processAlive(Number(name.split('-')[1]));
+  if (rec) return ownerAlive(rec.pid);
+  return ownerAlive(Number(name.split('-')[1]));
 }
 
 /** The chain IDs used by live runs. */

@@ -15,9 +15,33 @@ import { resolveImage } from './resolve.js';
 /** One line of the result, as Docker's ImageDeleteResponseItem. */
 export type DeleteRecord = { untagged: string } | { deleted: string };
 
+/** A container using an image (containers keep their image as Docker's do). */
+export interface ImageUser {
+  /** The container ID (64 hex). */
+  id: string;
+  image: Digest;
+  running: boolean;
+}
+
 /** Options of deleteImage. */
 export interface DeleteOptions {
   force?: boolean;
+  /** The containers, newest first: an image a container uses is refused or only untagged, as Docker does. */
+  containers?: readonly ImageUser[];
+}
+
+/** moby's imageDeleteConflict text. */
+function conflict(id: Digest, hard: boolean, why: string): SlipwayError {
+  return new SlipwayError('CONFLICT', `conflict: unable to delete ${shortId(id)} (${hard ? 'cannot be forced' : 'must be forced'}) - ${why}`);
+}
+
+/** The container conflicts moby checks (running: hard; stopped: soft, ignored with force). */
+function containerConflict(id: Digest, users: readonly ImageUser[], force: boolean): SlipwayError | undefined {
+  const running = users.find((c) => c.image === id && c.running);
+  if (running) return conflict(id, true, `image is being used by running container ${running.id.slice(0, 12)}`);
+  const stopped = users.find((c) => c.image === id && !c.running);
+  if (stopped && !force) return conflict(id, false, `image is being used by stopped container ${stopped.id.slice(0, 12)}`);
+  return undefined;
 }
 
 /** The layers of one image. */
@@ -43,18 +67,30 @@ export async function layerInfo(store: ImageStore, records: readonly ImageRecord
  * Returns the records and the bytes of released layers.
  */
 export async function deleteImage(store: ImageStore, word: string, options: DeleteOptions = {}): Promise<{ records: DeleteRecord[]; reclaimed: number }> {
+  const users = options.containers ?? [];
+  const force = Boolean(options.force);
   return store.edit(async (ctx) => {
     const { record, name } = resolveImage(ctx.records(), word);
     const byName = name !== undefined && !isImageIdPrefix(word);
+    const refs = record.names.length + record.repoDigests.length;
     const out: DeleteRecord[] = [];
     if (byName) {
+      const user = users.find((c) => c.image === record.id);
+      if (!force && refs <= 1 && user) {
+        throw new SlipwayError('CONFLICT', `conflict: unable to remove repository reference "${word}" (must force) - container ${user.id.slice(0, 12)} is using its referenced image ${shortId(record.id)}`);
+      }
       untag(ctx, name, out);
       const left = ctx.records().find((r) => r.id === record.id);
       if (left && (left.names.length > 0 || left.repoDigests.length > 0)) return { records: out, reclaimed: 0 };
-    } else if (!options.force && record.names.length + record.repoDigests.length > 1) {
-      const oneRepo = new Set([...record.names, ...record.repoDigests].map((n) => fullName(parseReference(n)))).size === 1;
-      if (!oneRepo || record.names.length > 1) {
-        throw new SlipwayError('CONFLICT', `conflict: unable to delete ${shortId(record.id)} (must be forced) - image is referenced in multiple repositories`);
+      // The last name is gone: the image stays (dangling) while a container it would conflict with uses it.
+      if (containerConflict(record.id, users, force)) return { records: out, reclaimed: 0 };
+    } else {
+      const single = record.names.length <= 1 && new Set([...record.names, ...record.repoDigests].map((n) => fullName(parseReference(n)))).size <= 1;
+      if (single) {
+        const c = containerConflict(record.id, users, force);
+        if (c) throw c;
+      } else if (!force) {
+        throw conflict(record.id, false, 'image is referenced in multiple repositories');
       }
     }
     const reclaimed = await removeWhole(store, ctx, record.id, out);

@@ -2,7 +2,9 @@
 import type { Digest } from '../../oci/digest.js';
 import { BuildCache, type CacheRecord } from '../../build/cache.js';
 import type { GcResult } from '../../store/gc.js';
-import { removeUnusedSnapshots } from '../../runtime/index.js';
+import { ownerAlive, removeUnusedSnapshots } from '../../runtime/index.js';
+import { imageUsers } from '../../container/records.js';
+import { chainIds } from '../../oci/digest.js';
 import { checkFilterKeys, parseFilterTime, parseFilters } from '../filters.js';
 import { humanSize } from '../humanize.js';
 import { write, type CliContext } from '../context.js';
@@ -15,15 +17,22 @@ export function buildCache(ctx: CliContext): BuildCache {
   return new BuildCache(store.root, store.blobs);
 }
 
+/** The images containers use (newest container first), with whether each container is running. */
+export function containerUsers(ctx: CliContext): ReturnType<typeof imageUsers> {
+  return imageUsers(ctx.root, ownerAlive);
+}
+
 /**
- * Garbage-collects the store, keeping the layers the build cache holds, then
- * removes unpacked snapshots of layers no longer in the store.
+ * Garbage-collects the store, keeping the layers the build cache holds and
+ * the image (config, manifest, layers) of every container, then removes
+ * unpacked snapshots of layers no longer in the store, keeping containers'.
  */
 export async function collectStore(ctx: CliContext): Promise<GcResult> {
   const cache = buildCache(ctx);
   const store = ctx.store();
-  const result = await store.gc(() => cache.roots());
-  await removeUnusedSnapshots(store.root, { diffIds: await store.blobs.list() });
+  const users = await containerUsers(ctx);
+  const result = await store.gc(async () => [...(await cache.roots()), ...users.flatMap((u) => [u.image, u.manifest, ...u.layers])]);
+  await removeUnusedSnapshots(store.root, { diffIds: await store.blobs.list(), chainIds: users.flatMap((u) => chainIds(u.layers)) });
   return result;
 }
 

@@ -25,11 +25,13 @@ export async function monitorCommand(ctx: CliContext, args: string[], opts: Opts
     process.stderr.write(`slipway monitor: ${(err as Error).stack ?? String(err)}\n`);
     return 125;
   });
+  // eslint-disable-next-line no-restricted-properties -- the monitor process ends with the container's status, whatever handles are left
   process.exit(code);
 }
 
 /** `slipway __relay SOCKET`: prints "ready" once listening; exits when its parent does. */
 export async function relayCommand(_ctx: CliContext, args: string[]): Promise<number> {
   await runRelay(args[0] as string, () => process.stdout.write('ready\n'));
+  // eslint-disable-next-line no-restricted-properties -- the relay ends with its monitor, open connections included
   process.exit(0);
 }

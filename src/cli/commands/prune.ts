@@ -8,7 +8,7 @@ import { humanSize } from '../humanize.js';
 import { write, type CliContext } from '../context.js';
 import type { Opts } from '../program.js';
 import { formatDeleteRecords } from './tag-rmi.js';
-import { collectStore } from './builder.js';
+import { collectStore, containerUsers } from './builder.js';
 
 const WARN_DANGLING = 'WARNING! This will remove all dangling images.';
 const WARN_ALL = 'WARNING! This will remove all images without at least one container associated to them.';
@@ -33,12 +33,14 @@ export async function imagePruneCommand(ctx: CliContext, _args: string[], opts: 
   if (!opts.force && !(await confirm(ctx, all ? WARN_ALL : WARN_DANGLING))) return;
   const until = (filters.get('until') ?? []).map((v) => parseFilterTime(v, ctx.now()));
   const store = ctx.store();
+  const used = new Set((await containerUsers(ctx)).map((u) => u.image));
   const records: DeleteRecord[] = [];
   let reclaimed = 0;
   await store.edit(async (edit) => {
     const cache = new Map<Digest, LayerInfo>();
     for (const rec of edit.records()) {
       if (!all && !isDangling(rec)) continue;
+      if (used.has(rec.id)) continue;
       const created = rec.created ? Date.parse(rec.created) : 0;
       if (until.some((t) => created >= t)) continue;
       if ((filters.has('label') || filters.has('label!')) && !matchLabelFilters(filters, (await store.config(rec)).config?.Labels ?? undefined)) continue;

@@ -9,6 +9,32 @@ import { renderFormatted } from '../format.js';
 import { write, type CliContext } from '../context.js';
 import type { Opts } from '../program.js';
 import { cacheId, cacheUsage } from './builder.js';
+import { listContainerRecords, type Container } from '../../container/records.js';
+import { containerSize } from '../../container/size.js';
+import { commandString, effectiveStatus, statusString } from '../../container/view.js';
+import { ellipsis } from './history.js';
+
+interface ContainerUsage {
+  list: { c: Container; size: number; running: boolean }[];
+  size: number;
+  /** Bytes of containers that are not running. */
+  reclaimable: number;
+}
+
+async function containerUsage(ctx: CliContext): Promise<ContainerUsage> {
+  const all = await listContainerRecords(ctx.root);
+  const list = await Promise.all(all.map(async (c) => ({ c, size: await containerSize(ctx.root, c.record.id), running: effectiveStatus(c) === 'running' })));
+  const size = list.reduce((n, x) => n + x.size, 0);
+  return { list, size, reclaimable: list.filter((x) => !x.running).reduce((n, x) => n + x.size, 0) };
+}
+
+/** Bytes of the distinct layers of the images containers use. */
+async function activeImageBytes(ctx: CliContext, usage: Usage, ids: Set<Digest>): Promise<number> {
+  const info = await layerInfo(ctx.store(), usage.records.filter((r) => ids.has(r.id)));
+  const sizes = new Map<Digest, number>();
+  for (const li of info.values()) li.chain.forEach((c, i) => sizes.set(c, li.sizes[i] ?? 0));
+  return [...sizes.values()].reduce((a, b) => a + b, 0);
+}
 
 interface Usage {
   records: ImageRecord[];
@@ -46,13 +72,20 @@ function reclaimable(total: number, used: number): string {
 export async function systemDfCommand(ctx: CliContext, _args: string[], opts: Opts): Promise<void> {
   const usage = await imageUsage(ctx);
   const cache = await cacheUsage(ctx);
+  const containers = await containerUsage(ctx);
   if (opts.verbose && !opts.format) {
-    await write(ctx.stdout, verbose(ctx, usage, cache));
+    await write(ctx.stdout, verbose(ctx, usage, cache, containers));
     return;
   }
+  const activeIds = new Set(containers.list.map((x) => x.c.record.image).filter((id) => usage.records.some((r) => r.id === id)));
+  const activeBytes = await activeImageBytes(ctx, usage, activeIds);
+  const running = containers.list.filter((x) => x.running).length;
   const rows = [
-    { Type: 'Images', TotalCount: String(usage.records.length), Active: '0', Size: humanSize(usage.total), Reclaimable: reclaimable(usage.total, 0) },
-    { Type: 'Containers', TotalCount: '0', Active: '0', Size: '0B', Reclaimable: '0B' },
+    { Type: 'Images', TotalCount: String(usage.records.length), Active: String(activeIds.size), Size: humanSize(usage.total), Reclaimable: reclaimable(usage.total, activeBytes) },
+    {
+      Type: 'Containers', TotalCount: String(containers.list.length), Active: String(running), Size: humanSize(containers.size),
+      Reclaimable: reclaimable(containers.size, containers.size - containers.reclaimable),
+    },
     { Type: 'Local Volumes', TotalCount: '0', Active: '0', Size: '0B', Reclaimable: '0B' },
     { Type: 'Build Cache', TotalCount: String(cache.records.length), Active: '0', Size: humanSize(cache.size), Reclaimable: humanSize(cache.size) },
   ];
@@ -62,15 +95,21 @@ export async function systemDfCommand(ctx: CliContext, _args: string[], opts: Op
   }));
 }
 
-function verbose(ctx: CliContext, usage: Usage, cache: Awaited<ReturnType<typeof cacheUsage>>): string {
+function verbose(ctx: CliContext, usage: Usage, cache: Awaited<ReturnType<typeof cacheUsage>>, containers: ContainerUsage): string {
   const now = ctx.now();
+  const perImage = new Map<Digest, number>();
+  for (const x of containers.list) perImage.set(x.c.record.image, (perImage.get(x.c.record.image) ?? 0) + 1);
+  const crows = containers.list.map(({ c, size }) => ({
+    ID: c.record.id.slice(0, 12), Image: c.record.config.Image ?? '', Command: JSON.stringify(ellipsis(commandString(c), 20)), LocalVolumes: '0',
+    Size: humanSize(size), RunningFor: createdSince(new Date(c.record.created), now), Status: statusString(c, now.getTime()), Names: c.record.name,
+  }));
   const rows = usage.records.map((r) => {
     const ref = r.names[0] ? parseReference(r.names[0]) : undefined;
     const shared = usage.shared.get(r.id) ?? 0;
     return {
       Repository: ref ? familiarName(ref) : '<none>', Tag: ref?.tag ?? '<none>', ID: shortId(r.id),
       CreatedSince: r.created ? createdSince(new Date(r.created), now) : 'N/A', Size: humanSizeWithPrecision(r.size, 3),
-      SharedSize: humanSize(shared), UniqueSize: humanSize(r.size - shared), Containers: '0',
+      SharedSize: humanSize(shared), UniqueSize: humanSize(r.size - shared), Containers: String(perImage.get(r.id) ?? 0),
     };
   });
   const images = renderFormatted({
@@ -80,8 +119,11 @@ function verbose(ctx: CliContext, usage: Usage, cache: Awaited<ReturnType<typeof
   });
   const header = (format: string, headers: Record<string, string>) => renderFormatted({ format, headers, typeName: '', rows: [] });
   return `Images space usage:\n\n${images}\n`
-    + `Containers space usage:\n\n${header('table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}',
-      { ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', LocalVolumes: 'LOCAL VOLUMES', Size: 'SIZE', RunningFor: 'CREATED', Status: 'STATUS', Names: 'NAMES' })}\n`
+    + `Containers space usage:\n\n${renderFormatted({
+      format: 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}',
+      headers: { ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', LocalVolumes: 'LOCAL VOLUMES', Size: 'SIZE', RunningFor: 'CREATED', Status: 'STATUS', Names: 'NAMES' },
+      typeName: '*formatter.ContainerContext', rows: crows,
+    })}\n`
     + `Local Volumes space usage:\n\n${header('table {{.Name}}\t{{.Links}}\t{{.Size}}', { Name: 'VOLUME NAME', Links: 'LINKS', Size: 'SIZE' })}\n`
     + `Build cache usage: ${humanSize(cache.size)}\n\n${renderFormatted({
       format: 'table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t{{.LastUsedSince}}\t{{.UsageCount}}\t{{.Shared}}',

@@ -5,7 +5,7 @@ import { deleteImage, type DeleteRecord } from '../../store/delete.js';
 import { normalizeName, resolveImage } from '../../store/resolve.js';
 import { write, type CliContext } from '../context.js';
 import type { Opts } from '../program.js';
-import { collectStore } from './builder.js';
+import { collectStore, containerUsers } from './builder.js';
 
 /** `slipway tag SOURCE TARGET` */
 export async function tagCommand(ctx: CliContext, args: string[]): Promise<void> {
@@ -33,10 +33,11 @@ export function formatDeleteRecords(records: DeleteRecord[], lowercase = false):
 /** `slipway rmi [-f] [--no-prune] IMAGE...`: each argument on its own; failures are reported and the rest go on. */
 export async function rmiCommand(ctx: CliContext, words: string[], opts: Opts): Promise<number> {
   const store = ctx.store();
+  const containers = await containerUsers(ctx);
   let status = 0;
   for (const word of words) {
     try {
-      const { records } = await deleteImage(store, word, { force: Boolean(opts.force) });
+      const { records } = await deleteImage(store, word, { force: Boolean(opts.force), containers });
       await write(ctx.stdout, formatDeleteRecords(records));
     } catch (err) {
       if (!(err instanceof SlipwayError)) throw err;
