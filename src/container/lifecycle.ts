@@ -5,15 +5,13 @@
  * and unmounts through cleanupStale, and records the container as exited).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { SlipwayError } from '../errors.js';
 import { ownerAlive as processAlive } from '../runtime/index.js';
 import { cleanupStale, killContainer } from '../runtime/index.js';
 import type { ReadyMessage } from './monitor.js';
 import {
-  containerDir, listContainerRecords, readContainer, removeContainerDir, updateState, type Container,
+  listContainerRecords, readContainer, removeContainerDir, updateState, type Container,
 } from './records.js';
 import { releaseBundle, stateRootOf } from './rootfs.js';
 
@@ -78,21 +76,44 @@ function readReady(stream: Readable): Promise<ReadyMessage> {
   });
 }
 
-/** Starts a created or exited container's monitor and waits until the container runs (or failed to start). */
-export async function startContainer(root: string, c: Container, o: StartOptions): Promise<Started> {
-  if (isRunning(c)) throw new SlipwayError('CONFLICT', `container ${c.record.id.slice(0, 12)} is already running`);
+/**
+ * A monitor process started before its container exists (its Node start-up
+ * overlaps the CLI's work): `go` hands it the container and waits for its
+ * report; `abort` makes it exit.
+ */
+export interface PendingMonitor {
+  go(c: Container): Promise<Started>;
+  abort(): void;
+}
+
+/** Spawns a monitor that waits (on fd 3) for the ID of the container to run. */
+export function spawnMonitor(root: string, o: StartOptions): PendingMonitor {
   const cli = o.cliPath ?? process.argv[1] ?? '';
-  const dir = containerDir(root, c.record.id);
-  const errFd = o.attach ? undefined : openSync(join(dir, 'monitor.log'), 'a');
-  const args = [cli, '--root', root, '__monitor', ...(o.attach ? ['--attach'] : []), ...(o.interactive ? ['--interactive'] : []), c.record.id];
+  const args = [cli, '--root', root, '__monitor', ...(o.attach ? ['--attach'] : []), ...(o.interactive ? ['--interactive'] : []), '-'];
   const monitor = spawn(process.execPath, args, {
-    detached: true, cwd: dir,
-    stdio: o.attach ? [o.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit', 'pipe'] : ['ignore', 'ignore', errFd ?? 'ignore', 'pipe'],
+    detached: true, cwd: '/',
+    stdio: o.attach ? [o.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit', 'pipe'] : ['ignore', 'ignore', 'ignore', 'pipe'],
   });
-  if (errFd !== undefined) closeSync(errFd);
-  const ready = await readReady(monitor.stdio[3] as Readable);
-  if (!o.attach) monitor.unref();
-  return { monitor, ready };
+  const channel = monitor.stdio[3] as Duplex;
+  channel.on('error', () => undefined);
+  return {
+    async go(c) {
+      if (isRunning(c)) throw new SlipwayError('CONFLICT', `container ${c.record.id.slice(0, 12)} is already running`);
+      channel.write(`${c.record.id}\n`);
+      const ready = await readReady(channel);
+      if (!o.attach) monitor.unref();
+      return { monitor, ready };
+    },
+    abort() {
+      channel.destroy();
+      monitor.unref();
+    },
+  };
+}
+
+/** Starts a created or exited container's monitor and waits until the container runs (or failed to start). */
+export function startContainer(root: string, c: Container, o: StartOptions): Promise<Started> {
+  return spawnMonitor(root, o).go(c);
 }
 
 /** Waits until the container is no longer running and its monitor has finished (or `timeoutMs` passed); true when it has. */

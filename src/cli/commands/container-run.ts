@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { SlipwayError } from '../../errors.js';
 import { createContainer } from '../../container/create.js';
-import { reconcile, startContainer } from '../../container/lifecycle.js';
+import { reconcile, spawnMonitor, type PendingMonitor } from '../../container/lifecycle.js';
 import { parsePublish } from '../../container/ports.js';
 import { bindMount } from '../../container/rootfs.js';
 import { validateName } from '../../container/names.js';
@@ -83,6 +83,30 @@ export async function runCommand(ctx: CliContext, args: string[], opts: Opts): P
   await Promise.all(binds.map(bindMount));
   const name = opts.name !== undefined ? validateName(opts.name as string) : undefined;
   const env = await envValues((opts.env as string[]) ?? [], (opts.envFile as string[]) ?? []);
+  const pending = spawnMonitor(ctx.root, { attach: !detach, interactive });
+  try {
+    return await runWith(ctx, pending, { imageWord, cmd, detach, tty, interactive, network, ports, binds, name, env }, opts);
+  } catch (err) {
+    pending.abort();
+    throw err;
+  }
+}
+
+interface Parsed {
+  imageWord: string;
+  cmd: string[];
+  detach: boolean;
+  tty: boolean;
+  interactive: boolean;
+  network: NetworkMode;
+  ports: ReturnType<typeof parsePublish>[];
+  binds: string[];
+  name: string | undefined;
+  env: string[];
+}
+
+async function runWith(ctx: CliContext, pending: PendingMonitor, p: Parsed, opts: Opts): Promise<number> {
+  const { imageWord, cmd, detach, tty, interactive, network, ports, binds, name, env } = p;
   await reconcile(ctx.root);
   const [image, runtime] = await Promise.all([
     resolveRunImage(ctx, imageWord),
@@ -100,7 +124,7 @@ export async function runCommand(ctx: CliContext, args: string[], opts: Opts): P
   });
   let started;
   try {
-    started = await startContainer(ctx.root, c, { attach: !detach, interactive });
+    started = await pending.go(c);
   } catch (err) {
     if (opts.rm) await removeContainerDir(ctx.root, c.record.id);
     throw err;
