@@ -114,7 +114,7 @@ export function copyDriver(src: CopySources): StepContext['copy'] {
     };
     const bytes = keyPlan ? planBytes(keyPlan) : 0;
     // Most content unknown (a first build): write the layer, hashing the files as they are copied, then compute the key.
-    const onePass = fromContext && keyPlan !== undefined && unknownBytes(keyPlan, cache) >= ONE_PASS_BYTES;
+    const onePass = fromContext && keyPlan !== undefined && unknownBytes(keyPlan, cache, known) >= ONE_PASS_BYTES;
     let warned = false;
     await layerStep(state, ctx, {
       key: onePass ? keyOf : await keyOf(),

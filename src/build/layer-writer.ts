@@ -15,7 +15,7 @@ import { SlipwayError, isErrno } from '../errors.js';
 import type { TarHeaderInput } from '../layer/index.js';
 import { BLOCK } from '../layer/tar-format.js';
 import { encodeHeader, normalizeHeader } from '../layer/tar-encode.js';
-import { HashWorkerPool } from '../archive/hash-worker.js';
+import type { HashWorkerPool } from '../archive/hash-worker.js';
 import { SlotRing } from '../archive/slot-ring.js';
 import type { Digest } from '../oci/digest.js';
 import type { BlobStore, StagedBlob } from '../store/blobs.js';
@@ -175,7 +175,8 @@ async function* tarBlocks(entries: AsyncIterable<LayerEntry> | Iterable<LayerEnt
 export async function stageLayer(blobs: BlobStore, entries: AsyncIterable<LayerEntry> | Iterable<LayerEntry>, opts: StageLayerOptions = {}): Promise<StagedLayer> {
   const big = (opts.sizeHint ?? 0) >= BIG_LAYER;
   const ring = big ? new SlotRing(4 << 20, 6) : new SlotRing(1 << 20, 4);
-  const pool = big ? new HashWorkerPool(ring) : undefined;
+  // The worker thread module is loaded only for big layers (start-up time of small builds).
+  const pool: HashWorkerPool | undefined = big ? new (await import('../archive/hash-worker.js')).HashWorkerPool(ring) : undefined;
   const totals = { diskSize: 0 };
   try {
     const blob = await blobs.stage(tarBlocks(entries, ring, totals), {

@@ -21,6 +21,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SlipwayError, isErrno } from '../../errors.js';
+import type { EntryStats } from './context.js';
 import type { CopyPlan, PlanEntry } from './plan.js';
 
 const MAGIC = 'slipway-statcache 2';
@@ -29,8 +30,15 @@ const RACY_MS = 20;
 const SMALL = 1 << 20;
 const CHUNK = 1 << 20;
 
+const ASCII = /^[\x00-\x7f]*$/;
+
+/** A path as the cache file holds it: its UTF-8 bytes as a latin1 string (the file is read as latin1: one byte per char, fast). */
+function fileKey(abs: string): string {
+  return ASCII.test(abs) ? abs : Buffer.from(abs, 'utf8').toString('latin1');
+}
+
 /** The identity of a file's current content, as a string: size, mtime, ctime, inode, device. */
-function statKey(st: fs.Stats): string {
+function statKey(st: EntryStats): string {
   return `${st.size} ${st.mtimeMs} ${st.ctimeMs} ${st.ino} ${st.dev}`;
 }
 
@@ -63,7 +71,7 @@ export class StatCache {
     const files = new Map<string, string>();
     let text = '';
     try {
-      text = fs.readFileSync(file, 'utf8');
+      text = fs.readFileSync(file, 'latin1');
     } catch {
       // no cache yet: start empty
     }
@@ -81,7 +89,7 @@ export class StatCache {
   }
 
   /** The cached content hash of `abs` when its stat still matches (counted as a hit or a miss). */
-  get(abs: string, st: fs.Stats): string | undefined {
+  get(abs: string, st: EntryStats): string | undefined {
     const sha = this.peek(abs, st);
     if (sha === undefined) this.misses++;
     else this.hits++;
@@ -89,18 +97,18 @@ export class StatCache {
   }
 
   /** get() without counting. */
-  peek(abs: string, st: fs.Stats): string | undefined {
-    const r = this.files.get(abs);
+  peek(abs: string, st: EntryStats): string | undefined {
+    const r = this.files.get(fileKey(abs));
     if (r === undefined) return undefined;
     const key = statKey(st);
     return r.length === key.length + 65 && r.startsWith(key) && r.charCodeAt(key.length) === 32 ? r.slice(key.length + 1) : undefined;
   }
 
   /** Remember a hash read from a file whose stat is `st`, if the file was not racily recent. */
-  set(abs: string, st: fs.Stats, sha: string, readStartMs: number): void {
+  set(abs: string, st: EntryStats, sha: string, readStartMs: number): void {
     if (st.ctimeMs >= readStartMs - RACY_MS || st.mtimeMs >= readStartMs - RACY_MS) return;
     if (abs.includes('\n')) return;
-    this.files.set(abs, `${statKey(st)} ${sha}`);
+    this.files.set(fileKey(abs), `${statKey(st)} ${sha}`);
     this.dirty = true;
   }
 
@@ -112,7 +120,7 @@ export class StatCache {
       fs.mkdirSync(path.dirname(this.file), { recursive: true });
       const lines = [MAGIC];
       for (const [abs, rec] of this.files) lines.push(`${rec}\t${abs}`);
-      fs.writeFileSync(tmp, `${lines.join('\n')}\n`);
+      fs.writeFileSync(tmp, `${lines.join('\n')}\n`, 'latin1');
       fs.renameSync(tmp, this.file);
       this.dirty = false;
     } catch (err) {
@@ -217,11 +225,17 @@ async function contentHash(e: PlanEntry, cache: StatCache, buf: Buffer, counters
   return sha;
 }
 
-/** Regular-file bytes of a plan whose hash `cache` cannot answer (what checksumSources would read). */
-export function unknownBytes(plan: CopyPlan, cache: StatCache): number {
+/**
+ * Regular-file bytes of a plan whose hash `cache` cannot answer (what
+ * checksumSources would read); the hashes it can answer go into `known`.
+ */
+export function unknownBytes(plan: CopyPlan, cache: StatCache, known: Map<string, string>): number {
   let n = 0;
   for (const e of plan.entries) {
-    if (e.type === 'file' && e.hardlinkTo === undefined && cache.peek(e.abs, e.stats) === undefined) n += e.stats.size;
+    if (e.type !== 'file' || e.hardlinkTo !== undefined) continue;
+    const sha = cache.peek(e.abs, e.stats);
+    if (sha === undefined) n += e.stats.size;
+    else known.set(e.abs, sha);
   }
   return n;
 }

@@ -18,7 +18,7 @@ export { PatternMatcher, cleanPath } from './patterns.js';
 export type { Pattern, MatchInfo } from './patterns.js';
 export { goMatch, validatePattern, containsWildcards, BadPatternError } from './go-match.js';
 export { BuildContext, openContext, compareNames } from './context.js';
-export type { ContextEntry, OpenContextOptions } from './context.js';
+export type { ContextEntry, EntryStats, OpenContextOptions } from './context.js';
 export { contextFromTar } from './tar-context.js';
 export type { ContextFromTarOptions, TarContext } from './tar-context.js';
 export { resolveSources, resolveDest, prefixMatch, SourceNotFoundError } from './sources.js';

@@ -3,9 +3,8 @@
  * Built by resolveSources (sources.ts), consumed by copyEntries
  * (entries.ts) and checksumSources (checksum.ts).
  */
-import type { Stats } from 'node:fs';
 import { SlipwayError } from '../../errors.js';
-import type { BuildContext, ContextEntry } from './context.js';
+import type { BuildContext, ContextEntry, EntryStats } from './context.js';
 import { compareNames } from './context.js';
 import type { PatternMatcher } from './patterns.js';
 import { withoutTrailingGlob } from './patterns.js';
@@ -26,7 +25,7 @@ export interface PlanEntry {
   /** Absolute source path on disk. */
   abs: string;
   /** lstat of the source. */
-  stats: Stats;
+  stats: EntryStats;
   /** Symlink target, for type 'symlink'. */
   linkname?: string;
   /** For a hard link to an earlier entry of the same source argument: that entry's dest. */
@@ -59,7 +58,7 @@ export interface CopyPlan {
   warnings: string[];
 }
 
-function typeOf(st: Stats): PlanEntryType | undefined {
+function typeOf(st: EntryStats): PlanEntryType | undefined {
   if (st.isFile()) return 'file';
   if (st.isDirectory()) return 'directory';
   if (st.isSymbolicLink()) return 'symlink';

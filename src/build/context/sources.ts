@@ -27,12 +27,11 @@
  *   relative to the copied directory; a wildcard match itself is matched by
  *   its name.
  */
-import type { Stats } from 'node:fs';
 import path from 'node:path';
 import { SlipwayError } from '../../errors.js';
 import { containsWildcards, goMatch } from './go-match.js';
 import { PatternMatcher, cleanPath } from './patterns.js';
-import type { BuildContext, ContextEntry } from './context.js';
+import type { BuildContext, ContextEntry, EntryStats } from './context.js';
 import { PlanBuilder } from './plan.js';
 import type { CopyPlan, DestKind } from './plan.js';
 
@@ -189,7 +188,7 @@ export function resolveSources(ctx: BuildContext, opts: ResolveSourcesOptions): 
 }
 
 function addMatch(b: PlanBuilder, ctx: BuildContext, m: Match, index: number): void {
-  const st: Stats = m.entry.stats;
+  const st: EntryStats = m.entry.stats;
   if (m.wild === true && b.excluded(m.name, st.isDirectory())) return;
   if (!st.isDirectory()) {
     b.addFile(m.name, m.entry, index);
