@@ -14,6 +14,7 @@
 //   BENCH_BIG_RUNS=3     timed runs of (d) cold and (d) touched (each also 1 baseline run more)
 //   BENCH_SMALL_FILES=20000 BENCH_BIG_MIB=512   size of (d)
 //   BENCH_TOOLS=slipway,docker,buildah   which builders (those not installed are skipped)
+//   BENCH_WORKLOADS=a,b,c,d   which workloads (a subset leaves the others out of the table and targets)
 //   BENCH_DIR=/tmp/slipway-bench-build   work folder (deleted at the end unless BENCH_KEEP=1)
 //   BENCH_PROFILE=0|1|auto   profile slipway (node --cpu-prof): never, every (d) scenario and (a), or only missed targets
 //   BENCH_WRITE=0        print only, leave bench/RESULTS.md alone
@@ -34,6 +35,7 @@ const bigMiB = Number(process.env.BENCH_BIG_MIB ?? 512);
 const work = process.env.BENCH_DIR ?? '/tmp/slipway-bench-build';
 const wanted = (process.env.BENCH_TOOLS ?? 'slipway,docker,buildah').split(',');
 const profileMode = process.env.BENCH_PROFILE ?? 'auto';
+const workloads = (process.env.BENCH_WORKLOADS ?? 'a,b,c,d').split(',');
 process.env.DOCKER_BUILDKIT = '1';
 
 requireBin();
@@ -106,7 +108,7 @@ const small = [
   { key: 'b', label: '(b) 40 instructions', gen: fortyInstructions },
   { key: 'c', label: '(c) .dockerignore-heavy, 5,000 files', gen: ignoreHeavy },
 ];
-for (const w of small) {
+for (const w of small.filter((x) => workloads.includes(x.key))) {
   const dir = path.join(work, `ctx-${w.key}`);
   rmrf(dir);
   const info = w.gen(dir);
@@ -122,46 +124,51 @@ for (const w of small) {
   if (wantProfile(missed)) profileSlipway(`${w.label}, no-change rebuild`, ws);
 }
 
-// (d): the big context.
-const big = bigContext(path.join(work, 'ctx-d'), { smallFiles, bigMiB });
-const wsD = { key: 'd', label: `(d) ${smallFiles.toLocaleString('en')} small files + ${bigMiB} MiB file`, dir: big.dir, ownStore: true };
-const baseArgv = ['sh', '-c', 'cd "$1" && tar cf - . | sha256sum >/dev/null', 'x', big.dir];
-run(baseArgv);
-const baseMs = Array.from({ length: bigRuns + 2 }, () => run(baseArgv).ms);
-const base = median(baseMs);
-console.log(`(d) context ${(big.bytes / 1e6).toFixed(0)} MB in ${big.files} files; tar cf - . | sha256sum: ${base.toFixed(0)} ms`);
+// (d): the big context (BENCH_WORKLOADS without d leaves it out).
+let big = { bytes: 0, files: 0 };
+let baseMs = [];
+let base = 0;
+if (workloads.includes('d')) {
+  big = bigContext(path.join(work, 'ctx-d'), { smallFiles, bigMiB });
+  const wsD = { key: 'd', label: `(d) ${smallFiles.toLocaleString('en')} small files + ${bigMiB} MiB file`, dir: big.dir, ownStore: true };
+  const baseArgv = ['sh', '-c', 'cd "$1" && tar cf - . | sha256sum >/dev/null', 'x', big.dir];
+  run(baseArgv);
+  baseMs = Array.from({ length: bigRuns + 2 }, () => run(baseArgv).ms);
+  base = median(baseMs);
+  console.log(`(d) context ${(big.bytes / 1e6).toFixed(0)} MB in ${big.files} files; tar cf - . | sha256sum: ${base.toFixed(0)} ms`);
 
-const cold = scenario(wsD, 'cold build', {
-  rounds: bigRuns, warmup: 0, sync: true, noCache: (t) => t !== slip, prepare: (t) => t.prepareCold(wsD),
-});
-const nochange = scenario(wsD, 'no-change rebuild', { rounds: Math.min(runs, 5), sameId: true });
-let touchIndex = 0;
-const touch = () => touchSmall(big, 1 + (touchIndex++ % 1000));
-const touched = scenario(wsD, 'one small file changed', { rounds: bigRuns, warmup: 0, prepareRound: touch, newId: true });
-const sCold = median(cold.res.get('slipway').ms);
-const sNo = median(nochange.res.get('slipway').ms);
-const sTouch = median(touched.res.get('slipway').ms);
-cold.target = `<= 1.5 x tar+sha256sum (${(1.5 * base).toFixed(0)} ms)`;
-cold.missed = sCold > 1.5 * base;
-nochange.target = '< 500 ms';
-nochange.missed = sNo >= 500;
-touched.target = `< 2 x no-change + layer (${(2 * sNo + base).toFixed(0)} ms)`;
-touched.missed = sTouch >= 2 * sNo + base;
-results.push(cold, nochange, touched);
-targets.push(
-  { what: '(d) cold build within 1.5x of the tar+sha256sum baseline', value: `${sCold.toFixed(0)} ms vs ${base.toFixed(0)} ms: ${(sCold / base).toFixed(2)}x`, missed: cold.missed },
-  { what: '(d) no-change rebuild under 0.5 s', value: `${sNo.toFixed(0)} ms`, missed: nochange.missed },
-  { what: '(d) one small file changed: under 2x no-change + the layer\'s cost (taken as the tar+sha256sum time)', value: `${sTouch.toFixed(0)} ms vs ${(2 * sNo + base).toFixed(0)} ms`, missed: touched.missed },
-);
+  const cold = scenario(wsD, 'cold build', {
+    rounds: bigRuns, warmup: 0, sync: true, noCache: (t) => t !== slip, prepare: (t) => t.prepareCold(wsD),
+  });
+  const nochange = scenario(wsD, 'no-change rebuild', { rounds: Math.min(runs, 5), sameId: true });
+  let touchIndex = 0;
+  const touch = () => touchSmall(big, 1 + (touchIndex++ % 1000));
+  const touched = scenario(wsD, 'one small file changed', { rounds: bigRuns, warmup: 0, prepareRound: touch, newId: true });
+  const sCold = median(cold.res.get('slipway').ms);
+  const sNo = median(nochange.res.get('slipway').ms);
+  const sTouch = median(touched.res.get('slipway').ms);
+  cold.target = `<= 1.5 x tar+sha256sum (${(1.5 * base).toFixed(0)} ms)`;
+  cold.missed = sCold > 1.5 * base;
+  nochange.target = '< 500 ms';
+  nochange.missed = sNo >= 500;
+  touched.target = `< 2 x no-change + layer (${(2 * sNo + base).toFixed(0)} ms)`;
+  touched.missed = sTouch >= 2 * sNo + base;
+  results.push(cold, nochange, touched);
+  targets.push(
+    { what: '(d) cold build within 1.5x of the tar+sha256sum baseline', value: `${sCold.toFixed(0)} ms vs ${base.toFixed(0)} ms: ${(sCold / base).toFixed(2)}x`, missed: cold.missed },
+    { what: '(d) no-change rebuild under 0.5 s', value: `${sNo.toFixed(0)} ms`, missed: nochange.missed },
+    { what: '(d) one small file changed: under 2x no-change + the layer\'s cost (taken as the tar+sha256sum time)', value: `${sTouch.toFixed(0)} ms vs ${(2 * sNo + base).toFixed(0)} ms`, missed: touched.missed },
+  );
+  for (const r of [cold, nochange, touched]) {
+    if (!wantProfile(r.missed)) continue;
+    if (r === cold) profileSlipway('(d) cold build', wsD, { prep: () => { slip.prepareCold(wsD); syncDisk(); } });
+    if (r === nochange) profileSlipway('(d) no-change rebuild', wsD);
+    if (r === touched) profileSlipway('(d) one small file changed', wsD, { prep: touch });
+  }
+}
 const rssAll = results.flatMap((r) => r.res.get('slipway').rss);
 const rssMax = rssAll.length ? Math.max(...rssAll) : undefined;
 targets.push({ what: 'slipway peak RSS under 200 MB (all runs)', value: rssMax ? `${rssMax.toFixed(0)} MB` : '- (no GNU time)', missed: rssMax === undefined ? undefined : rssMax >= 200 });
-for (const r of [cold, nochange, touched]) {
-  if (!wantProfile(r.missed)) continue;
-  if (r === cold) profileSlipway('(d) cold build', wsD, { prep: () => { slip.prepareCold(wsD); syncDisk(); } });
-  if (r === nochange) profileSlipway('(d) no-change rebuild', wsD);
-  if (r === touched) profileSlipway('(d) one small file changed', wsD, { prep: touch });
-}
 
 // dockerd's peak RSS since it started (BuildKit runs inside it): a rough comparison point.
 const dockerdPid = spawnSync('pgrep', ['-o', '-x', 'dockerd']).stdout?.toString().trim();
