@@ -18,7 +18,7 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SlipwayError } from '../errors.js';
-import { killContainer } from '../runtime/index.js';
+import { killContainer, lastRuntimeError } from '../runtime/index.js';
 import { LogWriter } from './logs.js';
 import { listenPorts, type PortForwarder } from './ports.js';
 import { containerDir, logPath, readContainer, removeContainerDir, updateState, type ContainerRecord } from './records.js';
@@ -80,17 +80,8 @@ async function waitStarted(runDir: string, child: ChildProcess): Promise<number 
 }
 
 async function runtimeError(runDir: string, stderr: string): Promise<string> {
-  const text = await readFile(join(runDir, 'runc.log'), 'utf8').catch(() => '');
-  let msg = '';
-  for (const line of text.split('\n')) {
-    try {
-      const e = JSON.parse(line) as { level?: string; msg?: string };
-      if (e.level === 'error' && e.msg) msg = e.msg;
-    } catch {
-      // not JSON
-    }
-  }
-  msg = (msg || stderr.trim() || 'the OCI runtime failed').replace(/^runc run failed: /, '');
+  const logged = await lastRuntimeError(join(runDir, 'runc.log'));
+  const msg = (logged || stderr.trim() || 'the OCI runtime failed').replace(/^runc run failed: /, '');
   return `OCI runtime create failed: runc create failed: ${msg}: unknown`;
 }
 

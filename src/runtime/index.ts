@@ -41,7 +41,7 @@ export { buildSpec, defaultMounts, resourcesOf, DEFAULT_CAPABILITIES, MASKED_PAT
 export type { BuildSpecOptions, NetworkMode, OciSpec, ProcessSpec, ResourceLimits, SpecMount } from './spec.js';
 export { adoptSnapshot, ensureSnapshots, removeUnusedSnapshots, snapshotPath, snapshotsDir } from './snapshots.js';
 export type { OpenLayer, SnapshotGcResult, SnapshotKeep } from './snapshots.js';
-export { deleteContainer, killContainer, listContainers, runBundle } from './oci-runtime.js';
+export { deleteContainer, killContainer, lastRuntimeError, listContainers, runBundle } from './oci-runtime.js';
 export type { RunBundleOptions, RunResult, RuntimeHandle } from './oci-runtime.js';
 export { mountOverlay, mountPoints, unmount, unmountUnder } from './mounts.js';
 export { cleanupStale } from './stale.js';

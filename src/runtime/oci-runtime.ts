@@ -4,6 +4,7 @@
  * containers of a state root.
  */
 import { execFile, spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { SlipwayError } from '../errors.js';
 
 /** The binary and the state root (`--root`) of a runtime. */
@@ -111,4 +112,19 @@ export function runBundle(o: RunBundleOptions): Promise<RunResult> {
 function signalNumber(sig: NodeJS.Signals | null): number {
   const table: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 };
   return sig ? table[sig] ?? 9 : 0;
+}
+
+/** The last error message in a runc/crun JSON log file (`--log-format json`), or '' when none. */
+export async function lastRuntimeError(logPath: string): Promise<string> {
+  const text = await readFile(logPath, 'utf8').catch(() => '');
+  let msg = '';
+  for (const line of text.split('\n')) {
+    try {
+      const e = JSON.parse(line) as { level?: string; msg?: string };
+      if (e.level === 'error' && e.msg) msg = e.msg;
+    } catch {
+      // not a JSON line
+    }
+  }
+  return msg;
 }

@@ -5,32 +5,18 @@
  * the process's.
  */
 import { spawn } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SlipwayError } from '../../errors.js';
 import { isRunning, reconcile } from '../../container/lifecycle.js';
 import { resolveContainer } from '../../container/records.js';
 import { runDirOf, stateRootOf } from '../../container/rootfs.js';
-import { resolveUser } from '../../runtime/index.js';
+import { lastRuntimeError, resolveUser } from '../../runtime/index.js';
 import type { CliContext } from '../context.js';
 import type { Opts } from '../program.js';
 import { envValues } from './container-run.js';
 
 const quote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
-
-async function lastError(path: string): Promise<string> {
-  const text = await readFile(path, 'utf8').catch(() => '');
-  let msg = '';
-  for (const line of text.split('\n')) {
-    try {
-      const e = JSON.parse(line) as { level?: string; msg?: string };
-      if (e.level === 'error' && e.msg) msg = e.msg;
-    } catch {
-      // not JSON
-    }
-  }
-  return msg;
-}
 
 /** `slipway exec` */
 export async function execCommand(ctx: CliContext, args: string[], opts: Opts): Promise<number> {
@@ -68,7 +54,7 @@ export async function execCommand(ctx: CliContext, args: string[], opts: Opts): 
     child.on('exit', (c2, sig) => resolve(c2 ?? 128 + (sig === 'SIGKILL' ? 9 : 15)));
   });
   for (const [s, h] of handlers) process.off(s, h);
-  const err = await lastError(log);
+  const err = await lastRuntimeError(log);
   await rm(log, { force: true });
   if (err && /exec failed|unable to start|starting container process/.test(err)) {
     throw new SlipwayError('RUNTIME', `OCI runtime exec failed: exec failed: ${err.replace(/^exec failed: /, '')}: unknown`, { exitCode: 126 });
