@@ -4,8 +4,13 @@
  * `<root>/buildcache/`. A record keeps the layer's digest and sizes and when
  * it was made (the history time a cached rebuild reuses, so the image ID
  * stays the same). Records are garbage-collection roots for their layers.
+ *
+ * A cache hit does not rewrite its record: the build appends one line per
+ * hit (`<ms since epoch> <key hex>`) to `<root>/buildcache/usage.log` in a
+ * single write when it ends, and list() folds those lines into each
+ * record's lastUsedAt and usageCount. remove() compacts the log.
  */
-import { mkdir, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { isErrno } from '../errors.js';
@@ -33,8 +38,10 @@ export function cacheKey(parts: readonly unknown[]): Digest {
 export class BuildCache {
   private readonly dir: string;
   private dirReady = false;
-  /** Background record updates (touch) not yet finished. */
+  /** Background record writes (put) not yet finished. */
   private pending: Promise<void>[] = [];
+  /** Usage lines of cache hits not yet appended to the log. */
+  private usage: string[] = [];
 
   /** `root` is the store root. */
   constructor(root: string, private readonly blobs: BlobStore) {
@@ -67,23 +74,59 @@ export class BuildCache {
     await rename(tmp, this.path(rec.key));
   }
 
-  /**
-   * Marks a record used now, in the background (best effort): the build
-   * goes on, and settle() waits for every such update.
-   */
-  touch(rec: CacheRecord, now: Date): void {
-    this.pending.push(this.put({ ...rec, lastUsedAt: now.toISOString(), usageCount: rec.usageCount + 1 }).catch(() => undefined));
+  private get usageLog(): string {
+    return join(this.dir, 'usage.log');
   }
 
-  /** Waits for the background updates started by touch(). */
+  /** Marks a record used at `now`; settle() records it (best effort). */
+  touch(rec: CacheRecord, now: Date): void {
+    this.usage.push(`${now.getTime()} ${rec.key.slice(7)}\n`);
+  }
+
+  /** Appends the uses marked by touch() to the usage log in one write. */
   async settle(): Promise<void> {
     const p = this.pending;
     this.pending = [];
     await Promise.all(p);
+    if (this.usage.length === 0) return;
+    const lines = this.usage.join('');
+    this.usage = [];
+    await appendFile(this.usageLog, lines).catch(() => undefined);
   }
 
-  /** Every record. */
+  /** Every record, with the uses of the usage log folded in. */
   async list(): Promise<CacheRecord[]> {
+    const records = await this.readRecords();
+    const uses = await this.readUsage();
+    return records.map((r) => {
+      const u = uses.get(r.key.slice(7));
+      if (u === undefined) return r;
+      const last = Math.max(Date.parse(r.lastUsedAt), u.last);
+      return { ...r, lastUsedAt: new Date(last).toISOString(), usageCount: r.usageCount + u.count };
+    });
+  }
+
+  /** The usage log summed per key hex: number of uses and the latest (ms). */
+  private async readUsage(): Promise<Map<string, { count: number; last: number }>> {
+    const uses = new Map<string, { count: number; last: number }>();
+    let text: string;
+    try {
+      text = await readFile(this.usageLog, 'utf8');
+    } catch (err) {
+      if (isErrno(err, 'ENOENT')) return uses;
+      throw err;
+    }
+    for (const line of text.split('\n')) {
+      const m = /^(\d+) ([a-f0-9]{64})$/.exec(line);
+      if (m === null) continue;
+      const at = Number(m[1]);
+      const u = uses.get(m[2] ?? '') ?? { count: 0, last: 0 };
+      uses.set(m[2] ?? '', { count: u.count + 1, last: Math.max(u.last, at) });
+    }
+    return uses;
+  }
+
+  private async readRecords(): Promise<CacheRecord[]> {
     const names = await readdir(this.dir).catch((err: unknown) => {
       if (isErrno(err, 'ENOENT')) return [] as string[];
       throw err;
@@ -105,8 +148,19 @@ export class BuildCache {
     return (await this.list()).map((r) => r.layer.digest).filter((d) => isDigest(d));
   }
 
-  /** Deletes the given records. */
+  /**
+   * Deletes the given records, then compacts the usage log: each surviving
+   * record is rewritten with its uses folded in and the log is emptied.
+   * A use appended by a concurrent build while compacting may be lost.
+   */
   async remove(records: readonly CacheRecord[]): Promise<void> {
     for (const r of records) await unlink(this.path(r.key)).catch(() => undefined);
+    const uses = await this.readUsage();
+    if (uses.size === 0) return;
+    const doomed = new Set(records.map((r) => r.key));
+    for (const r of await this.list()) {
+      if (!doomed.has(r.key) && uses.has(r.key.slice(7))) await this.put(r);
+    }
+    await unlink(this.usageLog).catch(() => undefined);
   }
 }

@@ -219,10 +219,13 @@ export class BuildContext {
     }
   }
 
-  /** The sorted names in directory `rel`; permission errors only matter when `mustRead`. */
-  private readdir(rel: string, mustRead: boolean): string[] {
+  /**
+   * The entries of directory `rel` sorted by name, with their types from the
+   * directory itself (no lstat); permission errors only matter when `mustRead`.
+   */
+  private readdir(rel: string, mustRead: boolean): fs.Dirent[] {
     try {
-      return fs.readdirSync(this.abs(rel)).sort(compareNames);
+      return fs.readdirSync(this.abs(rel), { withFileTypes: true }).sort((a, b) => compareNames(a.name, b.name));
     } catch (err) {
       if (!mustRead && (isErrno(err, 'EACCES') || isErrno(err, 'EPERM'))) return [];
       throw contextError(err, rel, 'list');
@@ -242,8 +245,12 @@ export class BuildContext {
   }
 
   private *walkDir(rel: string, state: IgnoreState | undefined, excluded: boolean, held: Held | undefined, depth: number): Generator<ContextEntry> {
-    for (const name of this.readdir(rel, !excluded)) {
-      const childRel = rel === '' ? name : `${rel}/${name}`;
+    for (const dirent of this.readdir(rel, !excluded)) {
+      const childRel = rel === '' ? dirent.name : `${rel}/${dirent.name}`;
+      const isDir = dirent.isDirectory();
+      const step = this.ignore.step(childRel, isDir, state);
+      // An ignored file, or a directory no exception reaches, is skipped on the directory's word: no lstat.
+      if (step.excluded && (!isDir || step.skipDir)) continue;
       const abs = this.abs(childRel);
       let st: EntryStats | undefined;
       try {
@@ -252,12 +259,9 @@ export class BuildContext {
         if (isErrno(err, 'ENOENT')) continue;
         throw contextError(err, childRel, 'read');
       }
-      if (st === undefined) continue;
-      const isDir = st.isDirectory();
-      const step = this.ignore.step(childRel, isDir, state);
+      if (st === undefined || st.isDirectory() !== isDir) continue; // vanished or replaced since the listing
       const entry = { rel: childRel, abs, stats: st };
       if (step.excluded) {
-        if (!isDir || step.skipDir) continue;
         const h = { entry, parent: held, emitted: false };
         if (depth > 1) yield* this.walkDir(childRel, step.state, true, h, depth - 1);
         else if (this.lstat(childRel) !== undefined) yield* release(h);
