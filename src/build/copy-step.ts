@@ -18,6 +18,7 @@ import type { LayerEntry } from './layer-writer.js';
 import { stateFs, type StageState } from './state.js';
 import { layerStep, stepText, type StepContext } from './steps.js';
 import { resolveOwner, type Owner } from './users.js';
+import type { RemoteSources } from './add-url.js';
 
 type CopyInstruction = Extract<Instruction, { kind: 'copy' | 'add' }>;
 
@@ -92,54 +93,79 @@ function destAsDir(ins: CopyInstruction, workdir: string) {
 /** Makes the COPY/ADD executor of a build. */
 export function copyDriver(src: CopySources): StepContext['copy'] {
   return async (state: StageState, ins: CopyInstruction, ctx: StepContext) => {
-    if (ins.sources.some((s) => /^https?:\/\//.test(s))) {
-      throw new SlipwayError('UNSUPPORTED', `${ins.kind.toUpperCase()} from a URL is not supported yet`);
+    const isUrl = (s: string) => s.startsWith('http://') || s.startsWith('https://');
+    if (ins.kind === 'copy' && ins.sources.some(isUrl)) throw new SlipwayError('BUILD', "source can't be a URL for COPY");
+    const urls = ins.kind === 'add' ? ins.sources.filter(isUrl) : [];
+    if (urls.length > 0 && ins.sources.length > 1 && !resolveDest(ins.dest).dirSyntax) {
+      throw new SlipwayError('BUILD', 'When using ADD with more than one source file, the destination must be a directory and end with a /');
     }
-    const chmod = parseChmod(ins.chmod);
-    const workdir = state.config.config?.WorkingDir || '/';
-    const context = ins.kind === 'copy' && ins.from !== undefined ? await src.fromContext(ins.from, ins) : src.context;
-    const fromContext = context === src.context;
-    const parents = ins.kind === 'copy' && ins.parents === true;
-    const resolve = (destKind: (abs: string) => DestKind | undefined): CopyPlan => resolveSources(context, {
-      sources: ins.sources, dest: ins.dest, workdir, excludes: ins.excludes, instruction: ins.kind.toUpperCase(), ...(parents ? { parents: true } : {}), destKind,
-    });
-    // The key needs no look at the image: the fs key, the instruction, the --chown spec and the sources' content.
-    const keyPlan = ins.sources.length > 0 ? resolve(destAsDir(ins, workdir)) : undefined;
-    const description = copyCreatedBy(ins);
-    const cache = fromContext ? src.statCache : StatCache.memory();
-    const known = new Map<string, string>();
-    const keyOf = async (): Promise<Digest> => {
-      const sum = keyPlan ? (await checksumSources(keyPlan, { cache, known })).digest : 'none';
-      return cacheKey([state.fsKey, description, ins.kind === 'copy' ? ins.from ?? '' : '', workdir, ins.chown ?? '', chmod ?? null, ins.excludes, parents, sum, ins.inline, ctx.epoch ?? null]);
-    };
-    const bytes = keyPlan ? planBytes(keyPlan) : 0;
-    // Most content unknown (a first build): write the layer, hashing the files as they are copied, then compute the key.
-    const onePass = fromContext && keyPlan !== undefined && unknownBytes(keyPlan, cache, known) >= ONE_PASS_BYTES;
-    let warned = false;
-    await layerStep(state, ctx, {
-      key: onePass ? keyOf : await keyOf(),
-      description, name: stepText(ins), sizeHint: bytes,
-      produce: async function* () {
-        const fs = await stateFs(ctx.store, state, ctx.indexes).prepare();
-        const owner: Owner = ins.chown ? await resolveOwner(ins.chown, fs) : { uid: 0, gid: 0 };
-        const now = Math.floor(ctx.now().getTime() / 1000);
-        const mtime = ctx.epoch !== undefined ? Math.min(ctx.epoch, now) : now;
-        if (keyPlan) {
-          const plan = resolve(destKindOf(fs));
-          for (const w of plan.warnings) ctx.progress.warn(w);
-          warned = true;
-          const copy = {
-            ...(ins.chown ? { chown: owner } : {}), ...(chmod !== undefined ? { chmod } : {}),
-            ...(ctx.epoch !== undefined ? { clampMtime: ctx.epoch } : {}), now: mtime, existingDir: existingDirOf(fs),
-          };
-          const entries = planEntries(plan, { ins, copy, fromOther: !fromContext, tmpRoot: src.tmpRoot, destKind: destKindOf(fs) });
-          yield* onePass ? hashing(entries, keyPlan, cache, known) : entries;
-        }
-        yield* inlineEntries(ins, workdir, owner, chmod, mtime);
-      },
-    });
-    if (!warned && keyPlan) for (const w of keyPlan.warnings) ctx.progress.warn(w);
+    const sources = ins.sources.filter((s) => !urls.includes(s));
+    const remote = urls.length > 0 ? await (await import('./add-url.js')).urlSources(urls, { checksum: ins.kind === 'add' ? ins.checksum : undefined, root: ctx.store.root, tmpRoot: src.tmpRoot }) : undefined;
+    try {
+      await copyStep(state, ins, ctx, { src, sources, remote });
+    } finally {
+      await remote?.close();
+    }
   };
+}
+
+interface CopyStepOptions {
+  src: CopySources;
+  /** The sources that are not URLs. */
+  sources: string[];
+  /** ADD's URL sources. */
+  remote: RemoteSources | undefined;
+}
+
+async function copyStep(state: StageState, ins: CopyInstruction, ctx: StepContext, { src, sources, remote }: CopyStepOptions): Promise<void> {
+  const chmod = parseChmod(ins.chmod);
+  const workdir = state.config.config?.WorkingDir || '/';
+  const context = ins.kind === 'copy' && ins.from !== undefined ? await src.fromContext(ins.from, ins) : src.context;
+  const fromContext = context === src.context;
+  const parents = ins.kind === 'copy' && ins.parents === true;
+  const resolve = (destKind: (abs: string) => DestKind | undefined): CopyPlan => resolveSources(context, {
+    sources, dest: ins.dest, workdir, excludes: ins.excludes, instruction: ins.kind.toUpperCase(), ...(parents ? { parents: true } : {}), destKind,
+  });
+  // The key needs no look at the image: the fs key, the instruction, the --chown spec and the sources' content.
+  const keyPlan = sources.length > 0 ? resolve(destAsDir(ins, workdir)) : undefined;
+  const description = copyCreatedBy(ins);
+  const cache = fromContext ? src.statCache : StatCache.memory();
+  const known = new Map<string, string>();
+  const keyOf = async (): Promise<Digest> => {
+    const sum = keyPlan ? (await checksumSources(keyPlan, { cache, known })).digest : 'none';
+    return cacheKey([state.fsKey, description, ins.kind === 'copy' ? ins.from ?? '' : '', workdir, ins.chown ?? '', chmod ?? null, ins.excludes, parents, sum, ins.inline, ctx.epoch ?? null, ...(remote?.keyParts() ?? [])]);
+  };
+  // URLs first, each under its own vertex: an unpinned one is asked for its digest (the key needs it); a pinned one is downloaded only on a miss.
+  if (remote) await remote.fetch(ctx.progress, remote.pinned && !ctx.noCache && (await ctx.cache.get(await keyOf())) !== undefined);
+  const bytes = keyPlan ? planBytes(keyPlan) : 0;
+  // Most content unknown (a first build): write the layer, hashing the files as they are copied, then compute the key.
+  const onePass = !remote && fromContext && keyPlan !== undefined && unknownBytes(keyPlan, cache, known) >= ONE_PASS_BYTES;
+  let warned = false;
+  await layerStep(state, ctx, {
+    key: onePass ? keyOf : await keyOf(),
+    description, name: stepText(ins), sizeHint: bytes,
+    produce: async function* () {
+      const fs = await stateFs(ctx.store, state, ctx.indexes).prepare();
+      const owner: Owner = ins.chown ? await resolveOwner(ins.chown, fs) : { uid: 0, gid: 0 };
+      const now = Math.floor(ctx.now().getTime() / 1000);
+      const mtime = ctx.epoch !== undefined ? Math.min(ctx.epoch, now) : now;
+      const copy = {
+        ...(ins.chown ? { chown: owner } : {}), ...(chmod !== undefined ? { chmod } : {}),
+        ...(ctx.epoch !== undefined ? { clampMtime: ctx.epoch } : {}), now: mtime, existingDir: existingDirOf(fs),
+      };
+      const streams: AsyncIterable<LayerEntry>[] = remote ? remote.entries({ dest: ins.dest, workdir, destKind: destKindOf(fs), copy }) : [];
+      if (keyPlan) {
+        const plan = resolve(destKindOf(fs));
+        for (const w of plan.warnings) ctx.progress.warn(w);
+        warned = true;
+        const entries = planEntries(plan, { sources, copy, fromOther: !fromContext, tmpRoot: src.tmpRoot, destKind: destKindOf(fs), add: ins.kind === 'add' });
+        streams.unshift(onePass ? hashing(entries, keyPlan, cache, known) : entries);
+      }
+      yield* streams.length === 1 ? streams[0] as AsyncIterable<LayerEntry> : mergeEntries(streams);
+      yield* inlineEntries(ins, workdir, owner, chmod, mtime);
+    },
+  });
+  if (!warned && keyPlan) for (const w of keyPlan.warnings) ctx.progress.warn(w);
 }
 
 /** Context files of `plan` get their content hashed as the layer copies them: into `known`, and the stat cache. */
@@ -164,7 +190,10 @@ async function* hashing(entries: AsyncIterable<LayerEntry>, plan: CopyPlan, cach
 }
 
 interface PlanEntriesOptions {
-  ins: CopyInstruction;
+  /** The source arguments the plan was made from (ADD's URLs left out). */
+  sources: readonly string[];
+  /** ADD: local archives are extracted. */
+  add: boolean;
   copy: CopyEntriesOptions;
   /** Sources from another stage or image: their owners are kept (BuildKit copies them as they are). */
   fromOther: boolean;
@@ -174,7 +203,7 @@ interface PlanEntriesOptions {
 
 /** The layer entries of a plan: context files owned by root (or --chown), --from files by their owners, ADD archives extracted. */
 async function* planEntries(plan: CopyPlan, o: PlanEntriesOptions): AsyncGenerator<LayerEntry> {
-  const archives = o.ins.kind === 'add' ? await archiveSources(plan, o.ins.sources) : [];
+  const archives = o.add ? await archiveSources(plan, o.sources) : [];
   const rest: CopyPlan = archives.length === 0 ? plan : { ...plan, entries: plan.entries.filter((e) => !archives.includes(e)) };
   const main = keepOwners(copyEntries(rest, o.copy), rest, o.fromOther && o.copy.chown === undefined);
   if (archives.length === 0) {

@@ -122,6 +122,11 @@ function add(node: DockerfileNode, head: Head, ex: Expander): AddInstruction {
   if (c !== undefined && ex.expanding && !/^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/.test(c)) {
     throw err(`invalid checksum digest format: ${c}`);
   }
+  if (c !== undefined && ex.expanding) {
+    // BuildKit's dispatchCopy checks these once the sources are expanded.
+    if (sd.sources.length !== 1) throw err("checksum can't be specified for multiple sources");
+    if (!/^https?:\/\//.test(sd.sources[0] ?? '')) throw err('checksum requires HTTP(S) or Git sources');
+  }
   return {
     kind: 'add', ...head, ...sd, ...copyCommon(f, ex),
     keepGitDir: f.bools.get('keep-git-dir') ?? false,
