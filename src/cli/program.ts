@@ -165,6 +165,18 @@ const SPECS: Spec[] = [
     handler: async () => (await import('./commands/container-run.js')).runCommand,
   },
   {
+    top: 'create', group: ['container', 'create'], usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]', description: 'Create a new container', args: '[args...]', minArgs: 1,
+    options: (c) => c.passThroughOptions().helpOption('--help', 'Print usage').option('--rm', 'Automatically remove the container when it exits')
+      .option('-i, --interactive', 'Keep STDIN open even if not attached').option('-t, --tty', 'Allocate a pseudo-TTY').option('--name <string>', 'Assign a name to the container')
+      .option('-e, --env <list>', 'Set environment variables', collect, []).option('--env-file <list>', 'Read in a file of environment variables', collect, [])
+      .option('-v, --volume <list>', 'Bind mount a volume', collect, []).option('-w, --workdir <string>', 'Working directory inside the container')
+      .option('-u, --user <string>', 'Username or UID (format: <name|uid>[:<group|gid>])').option('--entrypoint <string>', 'Overwrite the default ENTRYPOINT of the image')
+      .option('-p, --publish <list>', 'Publish a container\'s port(s) to the host', collect, []).option('--network <string>', 'Connect a container to a network (host, none, private)')
+      .option('-h, --hostname <string>', 'Container host name').option('-m, --memory <bytes>', 'Memory limit').option('--cpus <decimal>', 'Number of CPUs')
+      .option('--runtime <string>', 'Runtime to use for this container (runc, crun)'),
+    handler: async () => (await import('./commands/container-run.js')).createCommand,
+  },
+  {
     top: 'ps', group: ['container', 'ls', 'list', 'ps'], usage: '[OPTIONS]', description: 'List containers', args: '',
     options: (c) => formatOpt(c.option('-a, --all', 'Show all containers (default shows just running)').option('-f, --filter <filter>', 'Filter output based on conditions provided', collect, [])
       .option('-n, --last <int>', 'Show n last created containers (includes all states)').option('-l, --latest', 'Show the latest created container (includes all states)')
@@ -227,6 +239,36 @@ const SPECS: Spec[] = [
     handler: async () => (await import('./commands/container-ops.js')).containerPruneCommand,
   },
   {
+    top: 'pause', group: ['container', 'pause'], usage: 'CONTAINER [CONTAINER...]', description: 'Pause all processes within one or more containers', args: '[containers...]', minArgs: 1,
+    options: (c) => c,
+    handler: async () => (await import('./commands/container-state.js')).pauseCommand,
+  },
+  {
+    top: 'unpause', group: ['container', 'unpause'], usage: 'CONTAINER [CONTAINER...]', description: 'Unpause all processes within one or more containers', args: '[containers...]', minArgs: 1,
+    options: (c) => c,
+    handler: async () => (await import('./commands/container-state.js')).unpauseCommand,
+  },
+  {
+    top: 'wait', group: ['container', 'wait'], usage: 'CONTAINER [CONTAINER...]', description: 'Block until one or more containers stop, then print their exit codes', args: '[containers...]', minArgs: 1,
+    options: (c) => c,
+    handler: async () => (await import('./commands/container-state.js')).waitCommand,
+  },
+  {
+    top: 'port', group: ['container', 'port'], usage: 'CONTAINER [PRIVATE_PORT[/PROTO]]', description: 'List port mappings or a specific mapping for the container', args: '[args...]', minArgs: 1, maxArgs: 2,
+    options: (c) => c,
+    handler: async () => (await import('./commands/container-state.js')).portCommand,
+  },
+  {
+    top: 'rename', group: ['container', 'rename'], usage: 'CONTAINER NEW_NAME', description: 'Rename a container', args: '[args...]', exactArgs: 2,
+    options: (c) => c,
+    handler: async () => (await import('./commands/container-state.js')).renameCommand,
+  },
+  {
+    top: 'top', group: ['container', 'top'], usage: 'CONTAINER [ps OPTIONS]', description: 'Display the running processes of a container', args: '[args...]', minArgs: 1,
+    options: (c) => c.passThroughOptions().allowUnknownOption(),
+    handler: async () => (await import('./commands/container-state.js')).topCommand,
+  },
+  {
     top: '__monitor', hidden: true, usage: '[--attach] [--interactive] ID', description: 'A container monitor (internal)', args: '[id...]', exactArgs: 1,
     options: (c) => c.option('--attach', 'copy output to stdout/stderr').option('--interactive', 'keep stdin'),
     handler: async () => (await import('./commands/container-internal.js')).monitorCommand,
@@ -263,8 +305,28 @@ function attach(parent: Command, name: string, aliases: string[], spec: Spec, pa
   });
 }
 
-/** Builds the program; `run.status` holds the exit status after parseAsync. */
-export function buildProgram(ctx: () => CliContext, run: Run): Command {
+/**
+ * The command word of `argv` (the first argument after the global options)
+ * when it names a top-level command or a group; undefined otherwise (no
+ * command, help, or a word to report as unknown).
+ */
+export function commandWord(argv: readonly string[]): string | undefined {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--root') { i++; continue; }
+    if (a.startsWith('--root=') || a === '-D' || a === '--debug') continue;
+    if (a.startsWith('-')) return undefined;
+    return SPECS.some((s) => s.top === a || s.group?.[0] === a) ? a : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Builds the program; `run.status` holds the exit status after parseAsync.
+ * With `only` (a commandWord), just that command or group is declared: a
+ * start-up saving; without it, every command (help, unknown commands).
+ */
+export function buildProgram(ctx: () => CliContext, run: Run, only?: string): Command {
   const program = new Command('slipway').usage('[OPTIONS] COMMAND')
     .description('A daemonless, Docker-compatible tool to build, manage, run and ship container images')
     .option('--root <dir>', 'Root of the image store (default: $SLIPWAY_ROOT, /var/lib/slipway for root)')
@@ -278,8 +340,8 @@ export function buildProgram(ctx: () => CliContext, run: Run): Command {
     .enablePositionalOptions();
   const groups = new Map<string, Command>();
   for (const spec of SPECS) {
-    if (spec.top) attach(program, spec.top, [], spec, `slipway ${spec.top}`, ctx, run);
-    if (!spec.group) continue;
+    if (spec.top && (only === undefined || only === spec.top)) attach(program, spec.top, [], spec, `slipway ${spec.top}`, ctx, run);
+    if (!spec.group || (only !== undefined && only !== spec.group[0])) continue;
     const [groupName, name, ...aliases] = spec.group;
     let group = groups.get(groupName);
     if (!group) {

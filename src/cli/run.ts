@@ -3,14 +3,14 @@ import { CommanderError } from 'commander';
 import { SlipwayError } from '../errors.js';
 import { createContext, type CliContext } from './context.js';
 import { exitCodeFor } from './exit-codes.js';
-import { buildProgram } from './program.js';
+import { buildProgram, commandWord } from './program.js';
 import { usageError } from './usage.js';
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit status. */
 export async function runCli(argv: string[]): Promise<number> {
   let ctx: CliContext | undefined;
   const run = { status: 0 };
-  const program = buildProgram(() => (ctx ??= createContext({ root: program.opts().root as string | undefined })), run);
+  const program = buildProgram(() => (ctx ??= createContext({ root: program.opts().root as string | undefined })), run, commandWord(argv));
   try {
     await program.parseAsync(argv, { from: 'user' });
     return run.status;
