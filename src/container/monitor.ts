@@ -82,7 +82,7 @@ async function waitStarted(runDir: string, child: ChildProcess): Promise<number 
 async function runtimeError(runDir: string, stderr: string): Promise<string> {
   const logged = await lastRuntimeError(join(runDir, 'runc.log'));
   const msg = (logged || stderr.trim() || 'the OCI runtime failed').replace(/^runc run failed: /, '');
-  return `OCI runtime create failed: runc create failed: ${msg}: unknown`;
+  return `failed to create shim task: OCI runtime create failed: runc create failed: ${msg}: unknown`;
 }
 
 function startRelay(pid: number, cdir: string, cliPath: string): Promise<ChildProcess> {
