@@ -14,6 +14,7 @@ import {
   listContainerRecords, readContainer, removeContainerDir, updateState, type Container,
 } from './records.js';
 import { releaseBundle, stateRootOf } from './rootfs.js';
+import { thawAfterKill } from './control.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -112,7 +113,8 @@ export function spawnMonitor(root: string, o: StartOptions): PendingMonitor {
 }
 
 /** Starts a created or exited container's monitor and waits until the container runs (or failed to start). */
-export function startContainer(root: string, c: Container, o: StartOptions): Promise<Started> {
+export async function startContainer(root: string, c: Container, o: StartOptions): Promise<Started> {
+  if (c.state.paused && !isRunning(c)) await updateState(root, c.record.id, (s) => ({ ...s, paused: false }));
   return spawnMonitor(root, o).go(c);
 }
 
@@ -131,16 +133,21 @@ export async function waitStopped(root: string, id: string, timeoutMs = Infinity
   }
 }
 
-/** Sends a signal (name without SIG, or a number) to a running container. */
-export async function signalContainer(root: string, c: Container, signal: string): Promise<void> {
+/**
+ * Sends a signal (name without SIG, or a number) to a running container;
+ * `word` is the name or ID as the user typed it (for the message). A paused
+ * container is thawed after SIGKILL so the kill is delivered (as the daemon does).
+ */
+export async function signalContainer(root: string, c: Container, signal: string, word = c.record.id.slice(0, 12)): Promise<void> {
   if (!isRunning(c)) {
-    throw new SlipwayError('CONFLICT', `Cannot kill container: ${c.record.id.slice(0, 12)}: Container ${c.record.id} is not running`);
+    throw new SlipwayError('CONFLICT', `Cannot kill container: ${word}: Container ${c.record.id} is not running`);
   }
   const handle = { path: c.record.runtime.path, stateRoot: stateRootOf(root, c.record.runtime.name) };
   if (!(await killContainer(handle, c.record.id, signal))) {
     const again = await readContainer(root, c.record.id);
-    if (again && isRunning(again)) throw new SlipwayError('RUNTIME', `Cannot kill container: ${c.record.id.slice(0, 12)}: the runtime refused signal ${signal}`);
+    if (again && isRunning(again)) throw new SlipwayError('RUNTIME', `Cannot kill container: ${word}: the runtime refused signal ${signal}`);
   }
+  if (signal === 'KILL' || signal === '9') await thawAfterKill(root, c);
 }
 
 /** Docker's normalisation of a signal name: `SIGTERM`, `term`, `15` → what runc kill accepts. */
@@ -162,6 +169,9 @@ export async function stopContainer(root: string, c: Container, timeoutSec = 10)
 /** Removes a container; a running one only with `force` (killed first). */
 export async function removeContainer(root: string, c: Container, force: boolean): Promise<void> {
   if (isRunning(c)) {
+    if (!force && c.state.paused) {
+      throw new SlipwayError('CONFLICT', `You cannot remove a paused container ${c.record.id}. Unpause and then stop the container before attempting removal or force remove`);
+    }
     if (!force) {
       throw new SlipwayError('CONFLICT', `You cannot remove a running container ${c.record.id}. Stop the container before attempting removal or force remove`);
     }

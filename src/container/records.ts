@@ -1,8 +1,8 @@
 /**
  * Container records under `<root>/containers/<id>/`:
  *
- * - `config.json`: what the container is (written once at creation):
- *   image, command, Docker's Config and the host options;
+ * - `config.json`: what the container is (written at creation, then only
+ *   by `rename`): image, command, Docker's Config and the host options;
  * - `state.json`: where it is in its life (created, running, exited), the
  *   monitor's and the process's pids, exit code and times; replaced
  *   atomically (write-temp + rename) by the monitor and the CLI;
@@ -28,6 +28,8 @@ export interface PortBinding {
   hostPort: number;
   containerPort: number;
   proto: 'tcp' | 'udp';
+  /** `-p 8000-8010:80`: any free host port from hostPort to this one. */
+  hostPortEnd?: number;
 }
 
 /** The host side of a container (Docker's HostConfig, the parts slipway supports). */
@@ -64,7 +66,7 @@ export interface ContainerRecord {
 }
 
 /** The life-cycle states a user sees. */
-export type ContainerStatus = 'created' | 'running' | 'exited' | 'removing' | 'dead';
+export type ContainerStatus = 'created' | 'running' | 'paused' | 'exited' | 'removing' | 'dead';
 
 /** Where a container is in its life (state.json). */
 export interface ContainerState {
@@ -81,6 +83,8 @@ export interface ContainerState {
   relayPid?: number;
   /** Published ports as bound while running (a requested host port 0 replaced by the one picked). */
   ports?: PortBinding[];
+  /** Frozen by `pause` (the cgroup freezer); meaningful only while status is running. */
+  paused?: boolean;
 }
 
 /** A container: its record and state. */
@@ -193,9 +197,7 @@ export async function createContainerRecord(root: string, spec: NewContainer, no
     let name = spec.name;
     if (name !== undefined) {
       const owner = all.find((c) => c.record.name === name);
-      if (owner) {
-        throw new SlipwayError('CONFLICT', `Conflict. The container name "/${name}" is already in use by container "${owner.record.id}". You have to remove (or rename) that container to be able to reuse that name.`, { exitCode: 125 });
-      }
+      if (owner) throw nameConflict(name, owner.record.id);
     } else {
       for (let retry = 0; name === undefined || taken.has(name); retry++) name = randomName(retry > 5 ? 1 : 0);
     }
@@ -206,6 +208,27 @@ export async function createContainerRecord(root: string, spec: NewContainer, no
     await writeAtomic(join(dir, 'state.json'), state);
     await writeAtomic(join(dir, 'config.json'), record);
     return { record, state, dir };
+  });
+}
+
+function nameConflict(name: string, ownerId: string): SlipwayError {
+  return new SlipwayError('CONFLICT', `Conflict. The container name "/${name}" is already in use by container "${ownerId}". You have to remove (or rename) that container to be able to reuse that name.`, { exitCode: 125 });
+}
+
+/**
+ * Gives a container a new name (the one thing of config.json that changes
+ * after creation: rewritten atomically under the containers lock, where
+ * names are checked unique).
+ */
+export async function renameContainer(root: string, id: string, newName: string): Promise<void> {
+  await withLock(join(root, 'containers.lock'), async () => {
+    const all = await listContainerRecords(root);
+    const c = all.find((x) => x.record.id === id);
+    if (!c) throw noSuchContainer(id);
+    if (c.record.name === newName) throw new SlipwayError('INVALID_ARGUMENT', 'Renaming a container with the same name as its current name');
+    const owner = all.find((x) => x.record.name === newName);
+    if (owner) throw new SlipwayError('CONFLICT', `Error when allocating new name: ${nameConflict(newName, owner.record.id).message}`);
+    await writeAtomic(join(containerDir(root, id), 'config.json'), { ...c.record, name: newName });
   });
 }
 

@@ -5,7 +5,7 @@
  * `inspect`.
  */
 import { ownerAlive as processAlive } from '../runtime/index.js';
-import { formatBinding } from './ports.js';
+import { displayablePorts, type ListedPort } from './ports.js';
 import type { Container } from './records.js';
 
 /** The daemon's Command of a container in lists: Path then Args, an argument with a space in single quotes. */
@@ -14,9 +14,10 @@ export function commandString(c: Container): string {
   return args.length > 0 ? `${c.record.path} ${args.join(' ')}` : c.record.path;
 }
 
-/** The state a user sees, correcting a running state whose monitor is gone (reconcile has not run yet). */
+/** The state a user sees, correcting a running state whose monitor is gone (reconcile has not run yet); `paused` for a frozen one. */
 export function effectiveStatus(c: Container): Container['state']['status'] {
   if (c.state.status === 'running' && !processAlive(c.state.monitorPid)) return 'exited';
+  if (c.state.status === 'running' && c.state.paused) return 'paused';
   return c.state.status;
 }
 
@@ -43,6 +44,8 @@ export function statusString(c: Container, now: number): string {
   switch (effectiveStatus(c)) {
     case 'running':
       return `Up ${humanDuration(now - Date.parse(c.state.startedAt))}`;
+    case 'paused':
+      return `Up ${humanDuration(now - Date.parse(c.state.startedAt))} (Paused)`;
     case 'exited': {
       const fin = Date.parse(c.state.finishedAt);
       return `Exited (${c.state.exitCode || (c.state.status === 'running' ? 137 : 0)}) ${humanDuration(now - (Number.isFinite(fin) && fin > 0 ? fin : now))} ago`;
@@ -56,23 +59,36 @@ export function statusString(c: Container, now: number): string {
   }
 }
 
-/** The PORTS column: published bindings while running, then exposed ports not published (private network). */
-export function portsString(c: Container): string {
-  if (effectiveStatus(c) !== 'running' || c.record.host.network === 'host') return '';
+/** True while the container's process exists (running or paused). */
+function alive(c: Container): boolean {
+  const s = effectiveStatus(c);
+  return s === 'running' || s === 'paused';
+}
+
+/** The ports the daemon lists for a container: published bindings while it runs, and exposed ports not published. */
+export function listedPorts(c: Container): ListedPort[] {
+  if (!alive(c) || c.record.host.network === 'host') return [];
   const bound = c.state.ports ?? [];
-  const out = bound.map(formatBinding);
+  const out: ListedPort[] = bound.map((b) => ({ ip: b.hostIp, publicPort: b.hostPort, privatePort: b.containerPort, type: b.proto }));
   for (const p of Object.keys(c.record.config.ExposedPorts ?? {})) {
-    if (!bound.some((b) => `${b.containerPort}/${b.proto}` === p)) out.push(p);
+    if (bound.some((b) => `${b.containerPort}/${b.proto}` === p)) continue;
+    const [port = '0', type = 'tcp'] = p.split('/');
+    out.push({ ip: '', publicPort: 0, privatePort: Number(port), type });
   }
-  return out.join(', ');
+  return out;
+}
+
+/** The PORTS column (docker/cli's grouping into ranges). */
+export function portsString(c: Container): string {
+  return displayablePorts(listedPorts(c));
 }
 
 /** The State object of `inspect`. */
 export function inspectState(c: Container): Record<string, unknown> {
   const status = effectiveStatus(c);
-  const running = status === 'running';
+  const running = status === 'running' || status === 'paused';
   return {
-    Status: status, Running: running, Paused: false, Restarting: false, OOMKilled: false, Dead: status === 'dead',
+    Status: status, Running: running, Paused: status === 'paused', Restarting: false, OOMKilled: false, Dead: status === 'dead',
     Pid: running ? c.state.pid : 0, ExitCode: c.state.status === 'running' && !running ? 137 : c.state.exitCode,
     Error: c.state.error, StartedAt: c.state.startedAt, FinishedAt: c.state.finishedAt,
   };

@@ -14,12 +14,12 @@ import type { Opts } from '../program.js';
 import { confirm } from './prune.js';
 
 /** Runs `fn` for each word, printing the word on success and `Error: ...` on failure; exit 1 when any failed. */
-async function each(ctx: CliContext, words: string[], fn: (c: Container) => Promise<void>, print = true): Promise<number> {
+export async function each(ctx: CliContext, words: string[], fn: (c: Container, word: string) => Promise<void>, print = true): Promise<number> {
   await reconcile(ctx.root);
   let status = 0;
   for (const w of words) {
     try {
-      await fn(await resolveContainer(ctx.root, w));
+      await fn(await resolveContainer(ctx.root, w), w);
       if (print) await write(ctx.stdout, `${w}\n`);
     } catch (err) {
       await write(ctx.stderr, `Error: ${(err as Error).message}\n`);
@@ -35,13 +35,44 @@ function timeoutOf(opts: Opts): number {
   return t;
 }
 
-/** `slipway start CONTAINER...` (detached; `-a` attaches to one container's output). */
+/** `slipway start CONTAINER...` (detached; `-a` attaches to one container's output: exit status = the container's). */
 export async function startCommand(ctx: CliContext, words: string[], opts: Opts): Promise<number> {
-  return each(ctx, words, async (c) => {
-    if (isRunning(c)) return;
-    const s = await startContainer(ctx.root, c, { attach: false, interactive: Boolean(c.record.config.OpenStdin) });
-    if (!s.ready.ok) throw new SlipwayError('RUNTIME', `${s.ready.error ?? 'cannot start'}\nError: failed to start containers: ${c.record.id.slice(0, 12)}`);
-  }, !opts.attach);
+  if (opts.attach || opts.interactive) {
+    if (words.length > 1) throw new SlipwayError('INVALID_ARGUMENT', 'you cannot start and attach multiple containers at once');
+    return startAttached(ctx, words[0] as string, Boolean(opts.interactive));
+  }
+  const failed: string[] = [];
+  await each(ctx, words, async (c, w) => {
+    try {
+      if (isRunning(c)) return;
+      const s = await startContainer(ctx.root, c, { attach: false, interactive: Boolean(c.record.config.OpenStdin) });
+      if (!s.ready.ok) throw new SlipwayError('RUNTIME', s.ready.error ?? 'cannot start');
+    } catch (err) {
+      failed.push(w);
+      throw err;
+    }
+  });
+  if (failed.length === 0) return 0;
+  await write(ctx.stderr, `Error: failed to start containers: ${failed.join(', ')}\n`);
+  return 1;
+}
+
+async function startAttached(ctx: CliContext, word: string, interactive: boolean): Promise<number> {
+  await reconcile(ctx.root);
+  let c: Container;
+  try {
+    c = await resolveContainer(ctx.root, word);
+  } catch (err) {
+    throw new SlipwayError('NOT_FOUND', `${(err as Error).message}\nError: failed to start containers: ${word}`, { cause: err });
+  }
+  if (isRunning(c)) return 0;
+  const s = await startContainer(ctx.root, c, { attach: true, interactive });
+  if (!s.ready.ok) {
+    await new Promise((r) => (s.monitor.exitCode !== null ? r(null) : s.monitor.once('exit', r)));
+    throw new SlipwayError('RUNTIME', s.ready.error ?? 'cannot start', { exitCode: 1 });
+  }
+  const { waitAttached } = await import('./container-run.js');
+  return waitAttached(s.monitor);
 }
 
 /** `slipway stop [-t N] CONTAINER...` */
@@ -64,8 +95,8 @@ export async function restartCommand(ctx: CliContext, words: string[], opts: Opt
 /** `slipway kill [-s SIGNAL] CONTAINER...` */
 export async function killCommand(ctx: CliContext, words: string[], opts: Opts): Promise<number> {
   const sig = signalArg((opts.signal as string | undefined) ?? 'KILL');
-  return each(ctx, words, async (c) => {
-    await signalContainer(ctx.root, c, sig);
+  return each(ctx, words, async (c, w) => {
+    await signalContainer(ctx.root, c, sig, w);
     if (sig === 'KILL' || sig === '9') await waitStopped(ctx.root, c.record.id, 10_000);
   });
 }
@@ -100,7 +131,7 @@ export async function containerPruneCommand(ctx: CliContext, _args: string[], op
   if (!opts.force && !(await confirm(ctx, 'WARNING! This will remove all stopped containers.'))) return;
   await reconcile(ctx.root);
   const until = (filters.get('until') ?? []).map((v) => parseFilterTime(v, ctx.now()));
-  const doomed = (await listContainerRecords(ctx.root)).filter((c) => effectiveStatus(c) !== 'running'
+  const doomed = (await listContainerRecords(ctx.root)).filter((c) => !['running', 'paused'].includes(effectiveStatus(c))
     && until.every((t) => Date.parse(c.record.created) < t) && matchLabelFilters(filters, c.record.config.Labels ?? undefined));
   let total = 0;
   const ids: string[] = [];

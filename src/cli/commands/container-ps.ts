@@ -7,7 +7,9 @@ import { findImage } from '../../store/resolve.js';
 import type { ImageRecord } from '../../store/records.js';
 import { checkFilterKeys, matchLabelFilters, parseFilters, type Filters } from '../filters.js';
 import { renderFormatted } from '../format.js';
-import { createdSince, formatGoTime } from '../humanize.js';
+import { createdSince, formatGoTime, humanSizeWithPrecision } from '../humanize.js';
+import { containerSize } from '../../container/size.js';
+import { SlipwayError } from '../../errors.js';
 import { write, type CliContext } from '../context.js';
 import type { Opts } from '../program.js';
 import { ellipsis } from './history.js';
@@ -29,6 +31,14 @@ export function imageColumn(c: Container, images: readonly ImageRecord[]): strin
   return found?.record.id === c.record.image ? (c.record.config.Image ?? '') : shortId(c.record.image);
 }
 
+const STATUSES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'];
+
+function checkStatusFilter(f: Filters): void {
+  for (const v of f.get('status') ?? []) {
+    if (!STATUSES.includes(v)) throw new SlipwayError('INVALID_ARGUMENT', `Invalid filter 'status=${v}'`);
+  }
+}
+
 function matches(c: Container, f: Filters, images: readonly ImageRecord[]): boolean {
   const status = effectiveStatus(c);
   const any = (key: string, test: (v: string) => boolean) => !f.has(key) || (f.get(key) ?? []).some(test);
@@ -46,20 +56,31 @@ function matches(c: Container, f: Filters, images: readonly ImageRecord[]): bool
     && matchLabelFilters(f, c.record.config.Labels ?? undefined);
 }
 
+/** The SIZE column: the writable layer, and with the image's layers "(virtual ...)", 3 significant digits as docker/cli prints them. */
+export function sizeColumn(sizeRw: number, imageSize: number): string {
+  const rootFs = sizeRw + imageSize;
+  const rw = humanSizeWithPrecision(sizeRw, 3);
+  return rootFs > 0 ? `${rw} (virtual ${humanSizeWithPrecision(rootFs, 3)})` : rw;
+}
+
 /** `slipway ps [-a] [-q] [--no-trunc] [--filter F] [--format T] [-n N] [-l]` */
 export async function psCommand(ctx: CliContext, _args: string[], opts: Opts): Promise<void> {
   const filters = parseFilters((opts.filter as string[]) ?? []);
   checkFilterKeys(filters, ['status', 'name', 'id', 'exited', 'ancestor', 'label']);
+  checkStatusFilter(filters);
   await reconcile(ctx.root);
   const images = await ctx.store().list();
   const now = ctx.now().getTime();
   const trunc = opts.trunc !== false;
   let list = (await listContainerRecords(ctx.root)).filter((c) => matches(c, filters, images));
   const all = Boolean(opts.all) || filters.has('status') || filters.has('exited') || opts.last !== undefined || Boolean(opts.latest);
-  if (!all) list = list.filter((c) => effectiveStatus(c) === 'running');
+  if (!all) list = list.filter((c) => ['running', 'paused'].includes(effectiveStatus(c)));
   const last = opts.latest ? 1 : opts.last !== undefined ? Number(opts.last) : -1;
   if (last >= 0) list = list.slice(0, last);
-  const rows = list.map((c) => {
+  const format = opts.quiet ? '{{.ID}}' : (opts.format as string | undefined) || (opts.size ? `${DEFAULT}\t{{.Size}}` : DEFAULT);
+  const withSize = !opts.quiet && (Boolean(opts.size) || format.includes('.Size'));
+  const sizes = withSize ? await Promise.all(list.map((c) => containerSize(ctx.root, c.record.id))) : [];
+  const rows = list.map((c, i) => {
     const command = commandString(c);
     return {
       ID: trunc ? c.record.id.slice(0, 12) : c.record.id,
@@ -70,7 +91,7 @@ export async function psCommand(ctx: CliContext, _args: string[], opts: Opts): P
       Ports: portsString(c),
       State: effectiveStatus(c),
       Status: statusString(c, now),
-      Size: '0B',
+      Size: withSize ? sizeColumn(sizes[i] ?? 0, images.find((im) => im.id === c.record.image)?.size ?? 0) : '0B',
       Names: c.record.name,
       Labels: Object.entries(c.record.config.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','),
       Mounts: c.record.host.binds.map((b) => b.split(':')[1] ?? '').join(','),
@@ -78,6 +99,5 @@ export async function psCommand(ctx: CliContext, _args: string[], opts: Opts): P
       LocalVolumes: '0',
     };
   });
-  const format = opts.quiet ? '{{.ID}}' : (opts.format as string | undefined) || DEFAULT;
   await write(ctx.stdout, renderFormatted({ format, headers: HEADERS, typeName: '*formatter.ContainerContext', rows }));
 }

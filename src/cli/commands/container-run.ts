@@ -4,6 +4,7 @@ import { SlipwayError } from '../../errors.js';
 import { createContainer } from '../../container/create.js';
 import { reconcile, spawnMonitor, type PendingMonitor } from '../../container/lifecycle.js';
 import { parsePublish } from '../../container/ports.js';
+import type { PortBinding } from '../../container/records.js';
 import { bindMount } from '../../container/rootfs.js';
 import { validateName } from '../../container/names.js';
 import { removeContainerDir } from '../../container/records.js';
@@ -69,29 +70,14 @@ async function resolveRunImage(ctx: CliContext, word: string) {
   return { record: found.record, config: await store.config(found.record) };
 }
 
-/** `slipway run [OPTIONS] IMAGE [COMMAND] [ARG...]` */
-export async function runCommand(ctx: CliContext, args: string[], opts: Opts): Promise<number> {
-  const [imageWord, ...cmd] = args as [string, ...string[]];
-  const detach = Boolean(opts.detach);
-  const tty = Boolean(opts.tty);
-  const interactive = Boolean(opts.interactive);
-  if (tty && interactive && !detach && !process.stdin.isTTY) throw new SlipwayError('INVALID_ARGUMENT', 'the input device is not a TTY', { exitCode: 1 });
-  const network = networkOf(opts.network as string | undefined);
-  const ports = ((opts.publish as string[]) ?? []).map(parsePublish);
-  if (ports.length > 0 && network === 'host') await write(ctx.stderr, 'WARNING: Published ports are discarded when using host network mode\n');
-  const binds = (opts.volume as string[]) ?? [];
-  await Promise.all(binds.map(bindMount));
-  const name = opts.name !== undefined ? validateName(opts.name as string) : undefined;
-  const env = await envValues((opts.env as string[]) ?? [], (opts.envFile as string[]) ?? []);
-  const pending = spawnMonitor(ctx.root, { attach: !detach, interactive });
-  try {
-    return await runWith(ctx, pending, { imageWord, cmd, detach, tty, interactive, network, ports, binds, name, env }, opts);
-  } catch (err) {
-    pending.abort();
-    throw err;
-  }
+/** `--runtime`: the runtimes slipway drives; anything else is Docker's "Unknown runtime specified" (a daemon-side error). */
+export function runtimeName(v: unknown): RuntimeName | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'runc' || v === 'crun') return v;
+  throw new SlipwayError('INVALID_ARGUMENT', `Unknown runtime specified ${String(v)}`, { exitCode: 125 });
 }
 
+/** Options of run/create checked on the client side (Docker's CLI: printed as `docker: MSG` without "Error response from daemon"). */
 interface Parsed {
   imageWord: string;
   cmd: string[];
@@ -99,29 +85,107 @@ interface Parsed {
   tty: boolean;
   interactive: boolean;
   network: NetworkMode;
-  ports: ReturnType<typeof parsePublish>[];
+  ports: PortBinding[];
   binds: string[];
   name: string | undefined;
   env: string[];
+  memory: number;
 }
 
-async function runWith(ctx: CliContext, pending: PendingMonitor, p: Parsed, opts: Opts): Promise<number> {
-  const { imageWord, cmd, detach, tty, interactive, network, ports, binds, name, env } = p;
-  await reconcile(ctx.root);
+async function parseRunOptions(args: string[], opts: Opts, detach: boolean): Promise<Parsed> {
+  const [imageWord, ...cmd] = args as [string, ...string[]];
+  const ports = ((opts.publish as string[]) ?? []).flatMap(parsePublish);
+  const memory = opts.memory ? parseMemory(opts.memory as string) : 0;
+  const env = await envValues((opts.env as string[]) ?? [], (opts.envFile as string[]) ?? []);
+  return {
+    imageWord, cmd, detach, tty: Boolean(opts.tty), interactive: Boolean(opts.interactive), network: networkOf(opts.network as string | undefined),
+    ports, binds: (opts.volume as string[]) ?? [], name: undefined, env, memory,
+  };
+}
+
+/** A run/create failure as Docker's CLI prints it: `slipway: MSG`, a blank line, where to get help. */
+async function reportRunError(ctx: CliContext, command: string, err: unknown, daemon: boolean): Promise<number> {
+  if (!(err instanceof SlipwayError) || err.code === 'USAGE') throw err;
+  const text = daemon ? `Error: ${err.message}` : err.message;
+  if (command === 'create' && daemon) {
+    await write(ctx.stderr, `${text}\n`);
+    return 1;
+  }
+  await write(ctx.stderr, `slipway: ${text}\n\nRun 'slipway ${command} --help' for more information\n`);
+  return err.exitCode ?? 125;
+}
+
+/** Checks what the daemon would check before creating: runtime name, bind sources, container name. */
+async function daemonChecks(p: Parsed, opts: Opts): Promise<{ runtime: RuntimeName | undefined; name: string | undefined }> {
+  const runtime = runtimeName(opts.runtime);
+  await Promise.all(p.binds.map(bindMount));
+  const name = opts.name !== undefined ? validateName(opts.name as string) : undefined;
+  return { runtime, name };
+}
+
+/** `slipway run [OPTIONS] IMAGE [COMMAND] [ARG...]` */
+export async function runCommand(ctx: CliContext, args: string[], opts: Opts): Promise<number> {
+  const detach = Boolean(opts.detach);
+  if (opts.tty && opts.interactive && !detach && !process.stdin.isTTY) throw new SlipwayError('INVALID_ARGUMENT', 'the input device is not a TTY', { exitCode: 1 });
+  let p: Parsed;
+  try {
+    p = await parseRunOptions(args, opts, detach);
+  } catch (err) {
+    return reportRunError(ctx, 'run', err, false);
+  }
+  if (p.ports.length > 0 && p.network === 'host') await write(ctx.stderr, 'WARNING: Published ports are discarded when using host network mode\n');
+  let pending: PendingMonitor | undefined;
+  try {
+    const { runtime, name } = await daemonChecks(p, opts);
+    pending = spawnMonitor(ctx.root, { attach: !detach, interactive: p.interactive });
+    return await runWith(ctx, pending, { ...p, name }, runtime, opts);
+  } catch (err) {
+    pending?.abort();
+    return reportRunError(ctx, 'run', err, true);
+  }
+}
+
+/** `slipway create [OPTIONS] IMAGE [COMMAND] [ARG...]`: the container's records only (state `created`); prints its ID. */
+export async function createCommand(ctx: CliContext, args: string[], opts: Opts): Promise<number> {
+  let p: Parsed;
+  try {
+    p = await parseRunOptions(args, opts, true);
+  } catch (err) {
+    return reportRunError(ctx, 'create', err, false);
+  }
+  try {
+    const { runtime, name } = await daemonChecks(p, opts);
+    await reconcile(ctx.root);
+    const c = await createFrom(ctx, { ...p, name, detach: false }, runtime, opts);
+    await write(ctx.stdout, `${c.record.id}\n`);
+    return 0;
+  } catch (err) {
+    return reportRunError(ctx, 'create', err, true);
+  }
+}
+
+/** Resolves the image and the runtime and creates the container's records. */
+async function createFrom(ctx: CliContext, p: Parsed, prefer: RuntimeName | undefined, opts: Opts) {
+  const { imageWord, cmd, detach, tty, interactive, network, ports, binds, name, env, memory } = p;
   const [image, runtime] = await Promise.all([
     resolveRunImage(ctx, imageWord),
-    selectRuntime({ skipVersion: true, ...(opts.runtime ? { prefer: opts.runtime as RuntimeName } : {}) }).catch((err: unknown) => {
+    selectRuntime({ skipVersion: true, ...(prefer ? { prefer } : {}) }).catch((err: unknown) => {
       throw new SlipwayError('RUNTIME', (err as Error).message, { cause: err, exitCode: 125 });
     }),
   ]);
-  const c = await createContainer(ctx.root, {
+  return createContainer(ctx.root, {
     imageName: imageWord, imageId: image.record.id, manifest: image.record.manifest.digest, image: image.config, cmd,
     ...(opts.entrypoint !== undefined ? { entrypoint: opts.entrypoint as string } : {}),
     env, ...(opts.user !== undefined ? { user: opts.user as string } : {}), ...(opts.workdir !== undefined ? { workdir: opts.workdir as string } : {}),
     ...(opts.hostname !== undefined ? { hostname: opts.hostname as string } : {}), ...(name !== undefined ? { name } : {}),
     tty, interactive, detach, binds, ports: network === 'private' ? ports : [], network, autoRemove: Boolean(opts.rm),
-    memory: opts.memory ? parseMemory(opts.memory as string) : 0, cpus: opts.cpus ? Number(opts.cpus) : 0, runtime,
+    memory, cpus: opts.cpus ? Number(opts.cpus) : 0, runtime,
   });
+}
+
+async function runWith(ctx: CliContext, pending: PendingMonitor, p: Parsed, runtime: RuntimeName | undefined, opts: Opts): Promise<number> {
+  await reconcile(ctx.root);
+  const c = await createFrom(ctx, p, runtime, opts);
   let started;
   try {
     started = await pending.go(c);
@@ -130,10 +194,10 @@ async function runWith(ctx: CliContext, pending: PendingMonitor, p: Parsed, opts
     throw err;
   }
   if (!started.ready.ok) {
-    if (!detach) await new Promise((r) => (started.monitor.exitCode !== null ? r(null) : started.monitor.once('exit', r)));
+    if (!p.detach) await new Promise((r) => (started.monitor.exitCode !== null ? r(null) : started.monitor.once('exit', r)));
     throw new SlipwayError('RUNTIME', started.ready.error ?? 'the container did not start', { exitCode: started.ready.exitCode ?? 125 });
   }
-  if (detach) {
+  if (p.detach) {
     await write(ctx.stdout, `${c.record.id}\n`);
     return 0;
   }
@@ -141,7 +205,7 @@ async function runWith(ctx: CliContext, pending: PendingMonitor, p: Parsed, opts
 }
 
 /** Waits for an attached container's monitor, forwarding our signals to it; resolves with the container's exit status. */
-function waitAttached(monitor: import('node:child_process').ChildProcess): Promise<number> {
+export function waitAttached(monitor: import('node:child_process').ChildProcess): Promise<number> {
   const forward = (sig: NodeJS.Signals) => () => {
     if (monitor.exitCode === null) monitor.kill(sig);
   };

@@ -23,7 +23,7 @@ interface ContainerUsage {
 
 async function containerUsage(ctx: CliContext): Promise<ContainerUsage> {
   const all = await listContainerRecords(ctx.root);
-  const list = await Promise.all(all.map(async (c) => ({ c, size: await containerSize(ctx.root, c.record.id), running: effectiveStatus(c) === 'running' })));
+  const list = await Promise.all(all.map(async (c) => ({ c, size: await containerSize(ctx.root, c.record.id), running: ['running', 'paused'].includes(effectiveStatus(c)) })));
   const size = list.reduce((n, x) => n + x.size, 0);
   return { list, size, reclaimable: list.filter((x) => !x.running).reduce((n, x) => n + x.size, 0) };
 }
