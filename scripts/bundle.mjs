@@ -7,6 +7,21 @@ import { chmodSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const out = process.env.SLIPWAY_DIST ?? 'dist';
+
+// commander requires node:child_process (which loads net and dgram, ~2 ms)
+// at start-up for executable subcommands, which slipway never uses: give it
+// a stand-in that loads the real module on first use.
+const lazyChildProcessForCommander = {
+  name: 'lazy-child-process-for-commander',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) =>
+      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'lazy-child-process', namespace: 'slipway-lazy' } : undefined);
+    b.onLoad({ filter: /.*/, namespace: 'slipway-lazy' }, () => ({
+      contents: "module.exports = new Proxy({}, { get: (_, key) => require('node:child_process')[key] });",
+      loader: 'js',
+    }));
+  },
+};
 rmSync(out, { recursive: true, force: true });
 await build({
   entryPoints: { slipway: 'src/cli/main.ts' },
@@ -20,6 +35,7 @@ await build({
   banner: { js: "import { createRequire as __slipwayCreateRequire } from 'node:module';\nconst require = __slipwayCreateRequire(import.meta.url);" },
   logLevel: 'warning',
   legalComments: 'none',
+  plugins: [lazyChildProcessForCommander],
 });
 // The shebang goes on the entry point only.
 const { readFileSync, writeFileSync } = await import('node:fs');

@@ -6,9 +6,9 @@
  * program's non-zero exit, ends the returned stream with a SlipwayError;
  * it never just stops early.
  */
-import { spawn } from 'node:child_process';
 import { PassThrough, Readable } from 'node:stream';
-import zlib from 'node:zlib';
+import type { Gunzip, Gzip } from 'node:zlib';
+import { childProcess, zlib } from '../builtins.js';
 import { SlipwayError, isErrno } from '../errors.js';
 
 /** A compression format slipway recognises. */
@@ -92,7 +92,7 @@ function corrupt(what: string, err: unknown): SlipwayError {
 }
 
 /** Pipe `input` through zlib; failures end the returned stream with a SlipwayError. */
-function throughZlib(input: Readable, z: zlib.Gunzip | zlib.Gzip, what: string): Readable {
+function throughZlib(input: Readable, z: Gunzip | Gzip, what: string): Readable {
   const out = outputStream();
   const fail = (err: SlipwayError): void => {
     if (!out.destroyed) out.destroy(err);
@@ -111,7 +111,7 @@ function throughZlib(input: Readable, z: zlib.Gunzip | zlib.Gzip, what: string):
 /** Run `prog -dc` with `input` on stdin; the output stream errors unless the program exits 0. */
 function throughProgram(input: Readable, prog: string): Readable {
   const out = outputStream();
-  const child = spawn(prog, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = childProcess().spawn(prog, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   let failed = false;
   const fail = (err: SlipwayError): void => {
@@ -155,12 +155,12 @@ export async function decompress(input: Readable): Promise<Readable> {
   const kind = detectCompression(head);
   switch (kind) {
     case 'none': return stream;
-    case 'gzip': return throughZlib(stream, zlib.createGunzip({ chunkSize: 1 << 20 }), 'gzip');
+    case 'gzip': return throughZlib(stream, zlib().createGunzip({ chunkSize: 1 << 20 }), 'gzip');
     default: return throughProgram(stream, kind);
   }
 }
 
 /** Compress `input` with gzip (level 0-9, default 6 like Go's DefaultCompression used by Docker). */
 export function compressGzip(input: Readable, level = 6): Readable {
-  return throughZlib(input, zlib.createGzip({ level, chunkSize: 1 << 20 }), 'gzip');
+  return throughZlib(input, zlib().createGzip({ level, chunkSize: 1 << 20 }), 'gzip');
 }

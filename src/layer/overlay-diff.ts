@@ -17,7 +17,7 @@ import { createReadStream } from 'node:fs';
 import type { Stats } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { execFile } from 'node:child_process';
+import { childProcess } from '../builtins.js';
 import type { Readable } from 'node:stream';
 import { SlipwayError, isErrno } from '../errors.js';
 import type { TarHeaderInput } from './tar-format.js';
@@ -49,7 +49,7 @@ const KEPT_XATTRS = /^(security\.capability|trusted\.overlay\.opaque)$/;
  */
 async function treeXattrs(dir: string): Promise<Map<string, Record<string, Buffer>>> {
   const out = await new Promise<string>((resolve, reject) => {
-    execFile('getfattr', ['-R', '-P', '-h', '-d', '-m', KEPT_XATTRS.source, '-e', 'hex', '--absolute-names', '--', dir],
+    childProcess().execFile('getfattr', ['-R', '-P', '-h', '-d', '-m', KEPT_XATTRS.source, '-e', 'hex', '--absolute-names', '--', dir],
       { encoding: 'latin1', maxBuffer: 256 << 20 }, (err, stdout) => {
         if (err && isErrno(err, 'ENOENT')) reject(new SlipwayError('UNSUPPORTED', 'getfattr is not installed (Debian package attr)', { cause: err }));
         else resolve(stdout); // getfattr exits 1 when some file has no attributes: the output is still complete

@@ -3,12 +3,12 @@
  * device nodes, FIFOs), done by running Debian's small programs:
  * getfattr/setfattr (package attr), mknod and mkfifo (coreutils).
  */
-import { execFile } from 'node:child_process';
+import { childProcess } from '../builtins.js';
 import { SlipwayError, isErrno } from '../errors.js';
 
 function run(cmd: string, args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { encoding: 'latin1', maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+    childProcess().execFile(cmd, args, { encoding: 'latin1', maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       if (!err) {
         resolve(stdout);
         return;
