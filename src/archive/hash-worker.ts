@@ -36,8 +36,8 @@ export class HashWorkerPool {
   private pending = 0;
   /** Slots sent for hashing and not acknowledged yet, oldest first. */
   private readonly inflight: number[] = [];
-  /** A slot being filled with copies of small chunks. */
-  private partial: { id: number; slot: number; used: number } | undefined;
+  /** Per hasher, a slot being filled with copies of its chunks (hashers may run concurrently). */
+  private readonly partials = new Map<number, { id: number; slot: number; used: number }>();
   private failure: Error | undefined;
   private readonly results = new Map<number, { resolve: (hex: string) => void; reject: (err: Error) => void }>();
 
@@ -54,8 +54,8 @@ export class HashWorkerPool {
 
   /** Stops the worker (pending digests fail). */
   async close(): Promise<void> {
-    if (this.partial) this.ring.release(this.partial.slot);
-    this.partial = undefined;
+    for (const p of this.partials.values()) this.ring.release(p.slot);
+    this.partials.clear();
     const w = this.worker;
     this.worker = undefined;
     if (w) await w.terminate();
@@ -103,7 +103,7 @@ export class HashWorkerPool {
     const i = ring.slotOf(chunk);
     if (i >= 0) {
       this.start();
-      if (this.partial) this.flushPartial();
+      this.flushPartial(id);
       ring.hold(i);
       this.inflight.push(i);
       this.post([id, chunk.byteOffset, chunk.length]);
@@ -117,34 +117,35 @@ export class HashWorkerPool {
       chunk.copy(ring.slot(p.slot), p.used, off, off + n);
       p.used += n;
       off += n;
-      if (p.used === ring.slotSize) this.flushPartial();
+      if (p.used === ring.slotSize) this.flushPartial(id);
     }
   }
 
-  /** The slot being filled for hasher `id` (sending another hasher's partial slot first). */
+  /** The slot being filled for hasher `id` (each hasher's calls are sequential, so only it touches its slot). */
   private async partialFor(id: number): Promise<{ id: number; slot: number; used: number }> {
-    if (this.partial && this.partial.id !== id) this.flushPartial();
-    if (this.partial) return this.partial;
+    const have = this.partials.get(id);
+    if (have) return have;
     this.start();
     const slot = await this.ring.acquire();
     if (this.failure) {
       this.ring.release(slot);
       throw this.failure;
     }
-    this.partial = { id, slot, used: 0 };
-    return this.partial;
+    const p = { id, slot, used: 0 };
+    this.partials.set(id, p);
+    return p;
   }
 
-  private flushPartial(): void {
-    const p = this.partial;
-    this.partial = undefined;
+  private flushPartial(id: number): void {
+    const p = this.partials.get(id);
+    this.partials.delete(id);
     if (!p) return;
     this.inflight.push(p.slot);
     this.post([p.id, p.slot * this.ring.slotSize, p.used]);
   }
 
   private finish(id: number): Promise<string> {
-    if (this.partial?.id === id) this.flushPartial();
+    this.flushPartial(id);
     return new Promise((resolve, reject) => {
       this.results.set(id, { resolve, reject });
       this.post([id]);
