@@ -5,7 +5,7 @@
  */
 import { PassThrough, type Readable } from 'node:stream';
 import { decompress, scanTar } from '../layer/index.js';
-import type { BlobStore, StagedBlob } from '../store/blobs.js';
+import type { BlobStore, IncrementalHasher, StagedBlob } from '../store/blobs.js';
 
 /** A verified, staged layer and Docker's size of it. */
 export interface StagedLayer {
@@ -18,8 +18,14 @@ export interface StagedLayer {
   diskSize: number;
 }
 
+/** Options of stageLayer. */
+export interface StageLayerOptions {
+  /** Where the diff ID is hashed (default: on this thread), e.g. a HashWorkerPool's hasher. */
+  hasher?: IncrementalHasher;
+}
+
 /** Stages `input` (a tar, maybe gzip/bzip2/xz/zstd-compressed) as an uncompressed layer. */
-export async function stageLayer(blobs: BlobStore, input: Readable, label: string): Promise<StagedLayer> {
+export async function stageLayer(blobs: BlobStore, input: Readable, label: string, options: StageLayerOptions = {}): Promise<StagedLayer> {
   const plain = await decompress(input);
   const forScan = new PassThrough({ highWaterMark: 8 << 20 });
   const scan = scanTar(forScan, { label });
@@ -28,6 +34,7 @@ export async function stageLayer(blobs: BlobStore, input: Readable, label: strin
   try {
     blob = await blobs.stage(plain, {
       what: label,
+      ...(options.hasher ? { hasher: options.hasher } : {}),
       onChunk: async (c) => {
         if (!forScan.destroyed && !forScan.write(c)) await new Promise((r) => { forScan.once('drain', r); forScan.once('close', r); });
         // The scan stopped reading (it refused the tar): fail now with its error instead of waiting for a drain that never comes.

@@ -16,6 +16,7 @@ import { MediaType, isIndexType, isLayerType, isManifestType } from '../oci/medi
 import { formatPlatform, hostPlatform, matchPlatform, type Platform } from '../oci/platform.js';
 import { familiarString, fullName, registryHost, withDefaultTag, type Reference } from '../oci/reference.js';
 import type { Descriptor, ImageConfig, ImageIndex, Manifest } from '../oci/types.js';
+import type { HashWorkerPool } from '../archive/hash-worker.js';
 import { stageLayer } from '../image/stage-layer.js';
 import { scanTar } from '../layer/index.js';
 import type { ImageStore } from '../store/image-store.js';
@@ -155,14 +156,32 @@ interface LayerJob {
   diffId: Digest;
 }
 
-/** Downloads one layer into the store (committed at once, so a later pull need not fetch it again). */
-async function downloadLayer(opts: PullOptions, client: RegistryClient, repo: string, job: LayerJob, live: Set<Readable>): Promise<number> {
+/** What the layer downloads of one pull share. */
+interface Transfer {
+  opts: PullOptions;
+  client: RegistryClient;
+  repo: string;
+  /** Response bodies in flight (destroyed when another layer fails). */
+  live: Set<Readable>;
+  /** Hashes diff IDs on a worker thread, so the two SHA-256 passes of a layer use both cores. */
+  pool: HashWorkerPool;
+}
+
+/**
+ * Downloads one layer into the store (committed at once, so a later pull
+ * need not fetch it again). The compressed bytes are hashed on this thread
+ * while they stream, the uncompressed bytes on the pool's thread; an
+ * uncompressed layer (its digest is its diff ID) is hashed once.
+ */
+async function downloadLayer(t: Transfer, job: LayerJob): Promise<number> {
   const { desc, diffId } = job;
+  const { opts } = t;
   const id = shortDigest(desc.digest);
   const what = `layer ${desc.digest}`;
-  const res = await client.getBlob(repo, desc.digest);
-  const verify = new VerifyStream({ digest: desc.digest, size: desc.size }, what, (n) => opts.onLayer?.({ id, status: 'Downloading', current: n, total: desc.size }));
-  live.add(res.body);
+  const res = await t.client.getBlob(t.repo, desc.digest);
+  const progress = (n: number): void => opts.onLayer?.({ id, status: 'Downloading', current: n, total: desc.size });
+  const verify = new VerifyStream({ digest: desc.digest, size: desc.size }, what, progress, desc.digest === diffId);
+  t.live.add(res.body);
   res.body.on('error', (err) => verify.destroy(err instanceof SlipwayError ? err : new SlipwayError('REGISTRY', `${what}: download failed: ${err.message}`, { cause: err })));
   verify.on('end', () => {
     opts.onLayer?.({ id, status: 'Verifying Checksum' });
@@ -170,7 +189,7 @@ async function downloadLayer(opts: PullOptions, client: RegistryClient, repo: st
   });
   res.body.pipe(verify);
   try {
-    const staged = await stageLayer(opts.store.blobs, verify, what);
+    const staged = await stageLayer(opts.store.blobs, verify, what, { hasher: t.pool.hasher() });
     if (staged.blob.digest !== diffId) {
       await opts.store.blobs.discard(staged.blob);
       throw new SlipwayError('DIGEST_MISMATCH', `${what}: its uncompressed content has digest ${staged.blob.digest}, but the image config says ${diffId}`);
@@ -178,7 +197,7 @@ async function downloadLayer(opts: PullOptions, client: RegistryClient, repo: st
     await opts.store.blobs.commit(staged.blob);
     return staged.diskSize;
   } finally {
-    live.delete(res.body);
+    t.live.delete(res.body);
   }
 }
 
@@ -225,12 +244,26 @@ export async function pullImage(opts: PullOptions): Promise<PullResult> {
   return { id: configDesc.digest, digest: resolved.digest, upToDate };
 }
 
+/** Slots of the diff-ID hashing ring per concurrent download (1 MiB each). */
+const RING_SLOTS_PER_LAYER = 6;
+
 async function transferLayers(opts: PullOptions, client: RegistryClient, repo: string, jobs: LayerJob[]): Promise<number[]> {
   const { store } = opts;
-  const sizeCache = new Map<Digest, number>();
+  const concurrency = Math.max(1, opts.concurrency ?? 3);
   const present = await Promise.all(jobs.map(async (j) => (await store.blobs.size(j.diffId)) !== undefined));
   jobs.forEach((j, i) => opts.onLayer?.({ id: shortDigest(j.desc.digest), status: present[i] ? 'Already exists' : 'Pulling fs layer' }));
-  const live = new Set<Readable>();
+  const missing = jobs.map((_, i) => i).filter((i) => !present[i]);
+  // Docker's "Waiting": layers queued behind the concurrency limit.
+  for (const i of missing.slice(concurrency)) opts.onLayer?.({ id: shortDigest((jobs[i] as LayerJob).desc.digest), status: 'Waiting' });
+  const sizes: number[] = new Array<number>(jobs.length).fill(0);
+  const sizeCache = new Map<Digest, number>();
+  for (let i = 0; i < jobs.length; i++) {
+    if (!present[i]) continue;
+    const job = jobs[i] as LayerJob;
+    await store.blobs.protect(job.diffId);
+    sizes[i] = await knownDiskSize(store, job.diffId, sizeCache);
+  }
+  if (missing.length === 0) return sizes;
   const done: boolean[] = jobs.map((_, i) => Boolean(present[i]));
   let announced = 0;
   const announce = (): void => {
@@ -239,20 +272,21 @@ async function transferLayers(opts: PullOptions, client: RegistryClient, repo: s
       announced++;
     }
   };
-  return mapLimit(jobs, opts.concurrency ?? 3, async (job, i) => {
-    if (present[i]) {
-      await store.blobs.protect(job.diffId);
-      const size = await knownDiskSize(store, job.diffId, sizeCache);
+  const { HashWorkerPool } = await import('../archive/hash-worker.js');
+  const { SlotRing } = await import('../archive/slot-ring.js');
+  const t: Transfer = { opts, client, repo, live: new Set(), pool: new HashWorkerPool(new SlotRing(1 << 20, RING_SLOTS_PER_LAYER * Math.min(concurrency, missing.length))) };
+  try {
+    await mapLimit(missing, concurrency, async (i) => {
+      sizes[i] = await withRetries(() => downloadLayer(t, jobs[i] as LayerJob));
+      done[i] = true;
       announce();
-      return size;
-    }
-    const size = await withRetries(() => downloadLayer(opts, client, repo, job, live));
-    done[i] = true;
-    announce();
-    return size;
-  }, () => {
-    for (const s of live) s.destroy(new SlipwayError('REGISTRY', 'pull cancelled after another layer failed'));
-  });
+    }, () => {
+      for (const s of t.live) s.destroy(new SlipwayError('REGISTRY', 'pull cancelled after another layer failed'));
+    });
+  } finally {
+    await t.pool.close();
+  }
+  return sizes;
 }
 
 /** Retries a layer download after a network failure (not after a verification failure). */
