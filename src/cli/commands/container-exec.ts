@@ -24,6 +24,7 @@ export async function execCommand(ctx: CliContext, args: string[], opts: Opts): 
   await reconcile(ctx.root);
   const c = await resolveContainer(ctx.root, word);
   if (!isRunning(c)) throw new SlipwayError('CONFLICT', `Container ${c.record.id} is not running`);
+  if (c.state.paused) throw new SlipwayError('CONFLICT', `Container ${c.record.id} is paused, unpause the container before exec`);
   const tty = Boolean(opts.tty);
   const interactive = Boolean(opts.interactive);
   if (tty && interactive && !process.stdin.isTTY) throw new SlipwayError('INVALID_ARGUMENT', 'the input device is not a TTY');
