@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { chown, lstat, mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { SlipwayError } from '../errors.js';
 import { overlayDiff, type DiffEntry } from '../layer/index.js';
 import { chainIds, type Digest } from '../oci/digest.js';
@@ -90,6 +90,7 @@ function defaultNofile(): Promise<number> {
 export class Sandbox {
   private readonly stubs = new Set<string>();
   private mounted = true;
+  private unmounting: Promise<void> | undefined;
   private runs = 0;
 
   private constructor(
@@ -111,7 +112,7 @@ export class Sandbox {
 
   /** Records the sandbox, unpacks missing snapshots and mounts the rootfs. */
   static async create(o: SandboxOptions): Promise<Sandbox> {
-    const runtime = o.runtime ?? (await selectRuntime());
+    const runtime = o.runtime ?? (await selectRuntime({ skipVersion: true }));
     const id = `r-${process.pid}-${(seq++).toString(36)}${randomBytes(4).toString('hex')}`;
     const dir = join(runsDir(o.root), id);
     const stateRoot = join(o.root, 'runtime', runtime.name);
@@ -122,7 +123,7 @@ export class Sandbox {
     await withLock(snapshotsLock(o.root), () => writeRunRecord(dir, record));
     try {
       const lowers = await ensureSnapshots(o.root, o.layers, o.openLayer);
-      const rootfs = await mountOverlay({ runDir: dir, lowers });
+      const rootfs = await mountOverlay({ runDir: dir, lowers, volatile: true });
       return new Sandbox(id, dir, rootfs, runtime, { path: runtime.path, stateRoot }, o.root);
     } catch (err) {
       await unmount(join(dir, 'rootfs')).catch(() => undefined);
@@ -165,9 +166,19 @@ export class Sandbox {
   }
 
   /** Unmounts the rootfs (the upper dir stays readable); stub files of file mounts are removed from the upper dir. */
-  async unmount(): Promise<void> {
+  unmount(): Promise<void> {
+    this.unmounting ??= this.doUnmount();
+    return this.unmounting;
+  }
+
+  private async doUnmount(): Promise<void> {
     if (!this.mounted) return;
-    await unmount(this.rootfs);
+    try {
+      await unmount(this.rootfs);
+    } catch (err) {
+      this.unmounting = undefined;
+      throw err;
+    }
     this.mounted = false;
     for (const p of this.stubs) {
       const abs = join(this.upper, p);
@@ -176,10 +187,20 @@ export class Sandbox {
     }
   }
 
-  /** The layer entries of what the runs changed (Docker's overlay diff). Unmounts first. */
+  /**
+   * The layer entries of what the runs changed (Docker's overlay diff). The
+   * rootfs is unmounted meanwhile (nothing writes to it once the runs have
+   * ended, so the upper dir reads the same; `keepAsSnapshot` and `release`
+   * wait for the unmount); stub files are left out.
+   */
   async *diff(options: { clampMtime?: number } = {}): AsyncGenerator<DiffEntry> {
-    await this.unmount();
-    yield* overlayDiff({ upper: this.upper, ...(options.clampMtime !== undefined ? { clampMtime: options.clampMtime } : {}) });
+    const unmounted = this.unmount();
+    unmounted.catch(() => undefined);
+    const stubs = new Set([...this.stubs].map((p) => posix.normalize(p).replace(/^\/+/, '')));
+    yield* overlayDiff({
+      upper: this.upper, ...(stubs.size > 0 ? { exclude: (rel: string) => stubs.has(rel) } : {}),
+      ...(options.clampMtime !== undefined ? { clampMtime: options.clampMtime } : {}),
+    });
   }
 
   /**
@@ -189,7 +210,7 @@ export class Sandbox {
    */
   async keepAsSnapshot(diffIds: readonly Digest[]): Promise<void> {
     await this.unmount();
-    await adoptSnapshot(this.root, diffIds, this.upper);
+    await adoptSnapshot(this.root, diffIds, this.upper, { unsynced: true });
   }
 
   /** Unmounts and removes the run directory. Safe to call twice. */

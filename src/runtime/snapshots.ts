@@ -9,11 +9,18 @@
  * snapshot directory is always complete; two processes unpacking the same
  * layer both succeed (the second rename loses and its copy is dropped).
  *
+ * Snapshots adopted from a RUN sandbox's upper dir were written under a
+ * volatile overlay mount (never synced): they carry `volatile-boot` (the
+ * kernel's boot id when they were made), and a snapshot made in an earlier
+ * boot is dropped and unpacked again from its layer blob (which is durable),
+ * since a crash may have lost part of it.
+ *
  * Users: a run or container records the chain IDs it uses in its run record
  * (`<root>/runs/<id>/run.json`) under `<root>/snapshots.lock` before it looks
  * at the snapshots; `removeUnusedSnapshots` deletes, under the same lock, the
  * snapshots that neither a live run record nor the caller's keep set names.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -51,8 +58,36 @@ async function exists(p: string): Promise<boolean> {
   }
 }
 
+/** The marker file of a snapshot written without syncing: the boot id of its writer. */
+const VOLATILE_MARK = 'volatile-boot';
+let bootIdCache: Promise<string> | undefined;
+/** Snapshot directories this process found valid (no stale marker). */
+const checked = new Set<string>();
+
+/** The kernel's boot id ('' when unreadable: markers then never look stale). */
+function bootId(): Promise<string> {
+  bootIdCache ??= readFile('/proc/sys/kernel/random/boot_id', 'utf8').then((t) => t.trim(), () => '');
+  return bootIdCache;
+}
+
+async function staleMark(dest: string): Promise<boolean> {
+  const mark = await readFile(join(dest, VOLATILE_MARK), 'utf8').catch(() => undefined);
+  return mark !== undefined && mark !== (await bootId());
+}
+
+/** Removes the snapshot at `dest` when it was written unsynced in an earlier boot (it is unpacked again). */
+async function dropIfStale(root: string, dest: string): Promise<void> {
+  if (checked.has(dest)) return;
+  if (await staleMark(dest)) {
+    const trash = join(snapshotsDir(root), `.tmp-0-gc-${process.pid}-stale-${randomBytes(4).toString('hex')}`);
+    const moved = await withLock(snapshotsLock(root), async () => (await staleMark(dest)) && rename(dest, trash).then(() => true, () => false));
+    if (moved) await rm(trash, { recursive: true, force: true });
+  }
+  checked.add(dest);
+}
+
 /** Moves a complete tree `fsDir` into place as the snapshot of `diffIds` (the whole chain); false when one exists already. */
-async function install(root: string, diffIds: readonly Digest[], fill: (fsDir: string) => Promise<void>): Promise<boolean> {
+async function install(root: string, diffIds: readonly Digest[], fill: (fsDir: string) => Promise<void>, unsynced = false): Promise<boolean> {
   const chain = chainIds([...diffIds]);
   const dest = snapshotPath(root, chain[chain.length - 1] as Digest);
   if (await exists(dest)) return false;
@@ -62,6 +97,7 @@ async function install(root: string, diffIds: readonly Digest[], fill: (fsDir: s
   try {
     await fill(join(tmp, 'fs'));
     await writeFile(join(tmp, 'diffids.json'), JSON.stringify(diffIds));
+    if (unsynced) await writeFile(join(tmp, VOLATILE_MARK), await bootId());
     return await rename(tmp, dest).then(() => true, (err: unknown) => {
       if (isErrno(err, 'ENOTEMPTY') || isErrno(err, 'EEXIST')) return false;
       throw err;
@@ -74,6 +110,8 @@ async function install(root: string, diffIds: readonly Digest[], fill: (fsDir: s
 /** Unpacks the top layer of `diffIds` into its snapshot directory unless it is there. */
 async function ensureOne(root: string, diffIds: readonly Digest[], open: OpenLayer): Promise<void> {
   const diffId = diffIds[diffIds.length - 1] as Digest;
+  const chain = chainIds([...diffIds]);
+  await dropIfStale(root, snapshotPath(root, chain[chain.length - 1] as Digest));
   try {
     await install(root, diffIds, async (fsDir) => {
       await applyLayer({ input: open(diffId), dest: fsDir, label: `layer ${diffId}`, whiteoutFormat: 'overlay', chown: true, devices: 'create' });
@@ -87,9 +125,10 @@ async function ensureOne(root: string, diffIds: readonly Digest[], open: OpenLay
  * Keeps a sandbox's overlay upper directory as the snapshot of the layer made
  * from it (it already is that layer in overlay format), instead of unpacking
  * the layer again when a later step needs it. `upper` is moved away.
+ * `unsynced`: it was written under a volatile mount (marked with the boot id).
  */
-export async function adoptSnapshot(root: string, diffIds: readonly Digest[], upper: string): Promise<boolean> {
-  return install(root, diffIds, (fsDir) => rename(upper, fsDir));
+export async function adoptSnapshot(root: string, diffIds: readonly Digest[], upper: string, options: { unsynced?: boolean } = {}): Promise<boolean> {
+  return install(root, diffIds, (fsDir) => rename(upper, fsDir), options.unsynced);
 }
 
 /**

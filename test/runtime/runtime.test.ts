@@ -174,6 +174,36 @@ describe('snapshots, sandbox and cleanup', { skip: root && hasRunc ? false : 'ne
     assert.ok(existsSync(join(snapshotPath(store, chain[1] as Digest), 'fs', 'etc', 'old')));
   });
 
+  test('host files stay out of the diff and the kept snapshot; a snapshot kept in an earlier boot is unpacked again from its layer', async () => {
+    const busybox = '/bin/busybox';
+    if (!existsSync(busybox)) return;
+    const l1 = add(await layerTar([{ name: 'bin/', type: 'directory' }, { name: 'bin/busybox', data: readFileSync(busybox), mode: 0o755 }]));
+    const sb = await Sandbox.create({ root: store, layers: [l1], openLayer: open });
+    const names: string[] = [];
+    try {
+      const res = await sb.run({
+        args: ['/bin/busybox', 'sh', '-c', 'echo hi > /new && /bin/busybox cat /etc/hosts'], env: ['PATH=/bin'], cwd: '/', hostname: 'h', network: 'none',
+        files: [{ path: '/etc/hosts', content: '127.0.0.1 h\n' }],
+      });
+      assert.equal(res.exitCode, 0);
+      for await (const e of sb.diff()) names.push(e.header.name);
+      assert.ok(names.includes('new') && !names.includes('etc/hosts'), names.join(' '));
+      const l2 = add(await layerTar([{ name: 'etc/', type: 'directory' }, { name: 'new', data: 'hi\n' }]));
+      await sb.keepAsSnapshot([l1, l2]);
+      const snap = snapshotPath(store, chainIds([l1, l2])[1] as Digest);
+      assert.ok(existsSync(join(snap, 'fs', 'new')) && !existsSync(join(snap, 'fs', 'etc', 'hosts')));
+      assert.equal(readFileSync(join(snap, 'volatile-boot'), 'utf8'), readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
+      // As if the machine had crashed since: the unsynced copy lost a file; it is not trusted.
+      writeFileSync(join(snap, 'volatile-boot'), 'an-earlier-boot');
+      execFileSync('rm', [join(snap, 'fs', 'new')]);
+      await ensureSnapshots(store, [l1, l2], open);
+      assert.equal(readFileSync(join(snap, 'fs', 'new'), 'utf8'), 'hi\n');
+      assert.ok(!existsSync(join(snap, 'volatile-boot')));
+    } finally {
+      await sb.release();
+    }
+  });
+
   test('removeUnusedSnapshots keeps what the store keeps and removes the rest', async () => {
     const l3 = add(await layerTar([{ name: 'x', data: 'x' }]));
     const [p] = await ensureSnapshots(store, [l3], open);
