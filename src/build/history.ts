@@ -5,7 +5,7 @@
  * creation time, a metadata entry the time of the first new layer).
  */
 import type { HistoryEntry } from '../oci/types.js';
-import { sprintf } from '../template/index.js';
+import { goQuote } from '../template/quote.js';
 import type { Instruction } from '../dockerfile/index.js';
 
 /** The comment BuildKit puts on every history entry it writes. */
@@ -13,7 +13,7 @@ export const HISTORY_COMMENT = 'buildkit.dockerfile.v0';
 
 /** Go's `%q` of a string slice: `["a" "b"]`. */
 function quoteList(args: readonly string[]): string {
-  return sprintf('%q', [args]);
+  return `[${args.map((a) => goQuote(a)).join(' ')}]`;
 }
 
 /** Go's `%v` of a string slice: `[a b]`. */

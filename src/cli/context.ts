@@ -34,7 +34,8 @@ export function createContext(options: ContextOptions = {}): CliContext {
     root,
     stdout: options.stdout ?? process.stdout,
     stderr: options.stderr ?? process.stderr,
-    stdin: options.stdin ?? process.stdin,
+    // process.stdin is a getter that opens the stream (tty, pipe or file): only when a command reads it.
+    get stdin() { return options.stdin ?? process.stdin; },
     now: () => new Date(),
     store: () => (store ??= new ImageStore(root)),
     commandPath: 'slipway',

@@ -7,8 +7,7 @@ const PRINT_RE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;
 
 /** Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and ASCII space. */
 export function isPrint(cp: number): boolean {
-  if (cp === 0x20) return true;
-  if (cp < 0x20 || cp === 0x7f) return false;
+  if (cp <= 0x7f) return cp >= 0x20 && cp < 0x7f; // ASCII: no regex (its first use compiles the Unicode tables)
   return PRINT_RE.test(String.fromCodePoint(cp));
 }
 
