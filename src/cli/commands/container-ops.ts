@@ -41,17 +41,20 @@ export async function startCommand(ctx: CliContext, words: string[], opts: Opts)
     if (words.length > 1) throw new SlipwayError('INVALID_ARGUMENT', 'you cannot start and attach multiple containers at once');
     return startAttached(ctx, words[0] as string, Boolean(opts.interactive));
   }
+  await reconcile(ctx.root);
   const failed: string[] = [];
-  await each(ctx, words, async (c, w) => {
+  for (const w of words) {
     try {
-      if (isRunning(c)) return;
+      const c = await resolveContainer(ctx.root, w);
+      if (isRunning(c)) continue;
       const s = await startContainer(ctx.root, c, { attach: false, interactive: Boolean(c.record.config.OpenStdin) });
       if (!s.ready.ok) throw new SlipwayError('RUNTIME', s.ready.error ?? 'cannot start');
+      await write(ctx.stdout, `${w}\n`);
     } catch (err) {
+      await write(ctx.stderr, `Error: ${(err as Error).message}\n`);
       failed.push(w);
-      throw err;
     }
-  });
+  }
   if (failed.length === 0) return 0;
   await write(ctx.stderr, `Error: failed to start containers: ${failed.join(', ')}\n`);
   return 1;

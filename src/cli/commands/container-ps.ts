@@ -97,6 +97,7 @@ export async function psCommand(ctx: CliContext, _args: string[], opts: Opts): P
       Mounts: c.record.host.binds.map((b) => b.split(':')[1] ?? '').join(','),
       Networks: c.record.host.network,
       LocalVolumes: '0',
+      Platform: null,
     };
   });
   await write(ctx.stdout, renderFormatted({ format, headers: HEADERS, typeName: '*formatter.ContainerContext', rows }));
