@@ -82,7 +82,7 @@ describe('container life cycle on runc', { skip: !canRun && 'needs root and runc
     if (hybrid) {
       assert.match(crun.stderr, /^slipway: Error: crun cannot run containers on this host: its cgroups are in hybrid mode .*use --runtime=runc\n/);
       const info = await slipway(['info'], { root: store.root, env });
-      assert.match(info.stdout, / Default Runtime: runc\n[^]* {2}Why: runc is installed; crun is installed but refuses this host's hybrid cgroup layout\n/);
+      assert.match(info.stdout, / Runtimes: runc\n Default Runtime: runc\n[^]* {2}Why: runc is installed; crun is installed but refuses this host's hybrid cgroup layout\n/);
     }
     assert.equal((await store.ok(['ps', '-aq'])), '', 'no container left behind by the refused runs');
   });

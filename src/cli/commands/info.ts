@@ -33,6 +33,7 @@ export async function infoCommand(ctx: CliContext, _args: string[], _opts: Opts)
     if (!isSlipwayError(err)) throw err;
     runtimeError = err.message;
   }
+  const usable = await Promise.all((['runc', 'crun'] as const).map((name) => selectRuntime({ layout, prefer: name, skipVersion: true }).then(() => name, () => undefined)));
   const images = await ctx.store().list().catch(() => []);
   const lines = [
     'Client:',
@@ -45,6 +46,7 @@ export async function infoCommand(ctx: CliContext, _args: string[], _opts: Opts)
     '  Layers: uncompressed in the store, unpacked once into snapshots/ (overlayfs lower directories)',
     ' Cgroup Driver: cgroupfs',
     ` Cgroup Version: ${cgroupVersion(layout)} (${layout})`,
+    ` Runtimes: ${usable.filter(Boolean).join(' ') || 'none'}`,
     ` Default Runtime: ${runtime ? runtime.name : 'none'}`,
     ...(runtime ? [`  Path: ${runtime.path}`, `  Version: ${runtime.version}`, `  Why: ${runtime.reason}`] : [`  Why: ${runtimeError}`]),
     ` Kernel Version: ${release()}`,
