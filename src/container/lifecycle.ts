@@ -13,7 +13,7 @@ import type { ReadyMessage } from './monitor.js';
 import {
   listContainerRecords, readContainer, removeContainerDir, updateState, type Container,
 } from './records.js';
-import { releaseBundle, stateRootOf } from './rootfs.js';
+import { prepareBundle, releaseBundle, stateRootOf } from './rootfs.js';
 import { thawAfterKill } from './control.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -100,7 +100,10 @@ export function spawnMonitor(root: string, o: StartOptions): PendingMonitor {
   return {
     async go(c) {
       if (isRunning(c)) throw new SlipwayError('CONFLICT', `container ${c.record.id.slice(0, 12)} is already running`);
-      channel.write(`${c.record.id}\n`);
+      // The bundle is prepared here while the monitor boots (owned by the monitor); on failure the monitor tries and reports.
+      const prepared = monitor.pid !== undefined && monitor.exitCode === null
+        && await prepareBundle(root, c.record, { ownerPid: monitor.pid }).then(() => true, () => false);
+      channel.write(`${c.record.id}${prepared ? ' prepared' : ''}\n`);
       const ready = await readReady(channel);
       if (!o.attach) monitor.unref();
       return { monitor, ready };

@@ -22,7 +22,7 @@ import { killContainer, lastRuntimeError } from '../runtime/index.js';
 import { LogWriter } from './logs.js';
 import { listenPorts, type PortForwarder } from './ports.js';
 import { containerDir, logPath, readContainer, removeContainerDir, updateState, type ContainerRecord } from './records.js';
-import { prepareBundle, releaseBundle, stateRootOf } from './rootfs.js';
+import { prepareBundle, releaseBundle, runDirOf, stateRootOf } from './rootfs.js';
 
 /** What the monitor reports to the CLI that started it, once (fd 3). */
 export interface ReadyMessage {
@@ -37,6 +37,8 @@ export interface MonitorOptions {
   id: string;
   /** The CLI waits on this process: copy the output to our stdout/stderr too. */
   attach: boolean;
+  /** The CLI prepared the bundle (rootfs mounted, spec written) while we started. */
+  prepared?: boolean;
   /** Keep the container's stdin open (ours when attached). */
   interactive: boolean;
   /** Called once when the container has started or failed to. */
@@ -140,9 +142,10 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
   let runDir: string;
   try {
     if (rec.host.network === 'private' && rec.host.ports.length > 0) ports = await listenPorts(rec.host.ports);
-    runDir = (await prepareBundle(o.root, rec)).runDir;
+    runDir = o.prepared ? runDirOf(o.root, rec.id) : (await prepareBundle(o.root, rec)).runDir;
   } catch (err) {
     await ports?.close();
+    if (o.prepared) await releaseBundle(o.root, rec.id).catch(() => undefined);
     return fail(o, rec, err);
   }
   const log = new LogWriter(logPath(o.root, rec.id));

@@ -49,24 +49,27 @@ export interface Bundle {
 }
 
 /**
- * Records the run (owner: this process), mounts the rootfs, writes the /etc
- * files and the OCI spec. On failure everything is undone.
+ * Records the run (owner: this process, or `ownerPid`: the monitor when the
+ * CLI prepares the bundle while the monitor starts), mounts the rootfs,
+ * writes the /etc files and the OCI spec. On failure everything is undone.
+ * The rootfs of a `--rm` container is mounted volatile (its writable layer
+ * is thrown away: no sync of the host filesystem when it is unmounted).
  */
-export async function prepareBundle(root: string, rec: ContainerRecord): Promise<Bundle> {
+export async function prepareBundle(root: string, rec: ContainerRecord, options: { ownerPid?: number } = {}): Promise<Bundle> {
   const runDir = runDirOf(root, rec.id);
   const cdir = containerDir(root, rec.id);
   await unmountUnder(runDir);
   await rm(runDir, { recursive: true, force: true });
   await mkdir(runDir, { recursive: true });
   const record = {
-    id: rec.id, pid: process.pid, snapshots: chainIds([...rec.layers]), runtime: rec.runtime.path,
+    id: rec.id, pid: options.ownerPid ?? process.pid, snapshots: chainIds([...rec.layers]), runtime: rec.runtime.path,
     runtimeRoot: stateRootOf(root, rec.runtime.name), createdAt: new Date().toISOString(),
   };
   await withLock(snapshotsLock(root), () => writeRunRecord(runDir, record));
   try {
     const blobs = new BlobStore(root);
     const lowers = await ensureSnapshots(root, rec.layers, (d) => blobs.open(d));
-    const rootfs = await mountOverlay({ runDir, lowers, upper: join(cdir, 'upper'), work: join(cdir, 'work') });
+    const rootfs = await mountOverlay({ runDir, lowers, upper: join(cdir, 'upper'), work: join(cdir, 'work'), volatile: rec.host.autoRemove });
     const spec = await specFor(root, rec, rootfs);
     await writeFile(join(runDir, 'config.json'), JSON.stringify(spec));
     return { runDir, rootfs, spec };

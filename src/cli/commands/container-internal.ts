@@ -29,7 +29,8 @@ function readId(channel: Socket): Promise<string | undefined> {
  */
 export async function monitorCommand(ctx: CliContext, args: string[], opts: Opts): Promise<number> {
   const channel = new Socket({ fd: 3, readable: true, writable: true });
-  const id = args[0] === '-' ? await readId(channel) : args[0];
+  // `ID` or `ID prepared` (the CLI mounted the rootfs and wrote the bundle for us).
+  const [id, mode] = (args[0] === '-' ? await readId(channel) ?? '' : args[0] ?? '').split(' ');
   if (!id) {
     // eslint-disable-next-line no-restricted-properties -- the CLI gave up before creating the container
     process.exit(0);
@@ -41,7 +42,7 @@ export async function monitorCommand(ctx: CliContext, args: string[], opts: Opts
     channel.end(`${JSON.stringify(m)}\n`);
   };
   const code = await runMonitor({
-    root: ctx.root, id, attach: Boolean(opts.attach), interactive: Boolean(opts.interactive), ready, cliPath: process.argv[1] ?? '',
+    root: ctx.root, id, prepared: mode === 'prepared', attach: Boolean(opts.attach), interactive: Boolean(opts.interactive), ready, cliPath: process.argv[1] ?? '',
   }).catch((err: unknown) => {
     ready({ ok: false, error: (err as Error).message, exitCode: 125 });
     try {
