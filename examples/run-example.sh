@@ -1,8 +1,8 @@
 #!/bin/sh
 # The example: on a local store (no daemon, no registry, no network), make a
 # base image from Debian's static busybox, build examples/hello on it, rebuild
-# it from the cache, look at it the way `docker` shows images, and ship it as
-# a tar and load it back. (Running it arrives with the container runtime.)
+# it from the cache, look at it the way `docker` shows images, run it, and ship it as
+# a tar and load it back.
 set -eu
 cd "$(dirname "$0")/.."
 SLIPWAY="node dist/slipway.js"
@@ -27,6 +27,8 @@ step images
 $SLIPWAY images
 step inspect -f '{{.Config.Env}} {{.Config.Cmd}} {{.Config.ExposedPorts}}' example/hello:1.0
 $SLIPWAY inspect -f '{{.Config.Env}} {{.Config.Cmd}} {{.Config.ExposedPorts}}' example/hello:1.0
+step run --rm example/hello:1.0
+$SLIPWAY run --rm example/hello:1.0
 step history example/hello:1.0
 $SLIPWAY history example/hello:1.0
 step save -o hello.tar example/hello:1.0

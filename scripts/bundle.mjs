@@ -1,9 +1,13 @@
-// Bundles the CLI: dist/slipway.js (the npm bin) plus one chunk per lazily
-// imported command group, so start-up compiles only what the command needs.
+// Bundles the CLI into dist/: slipway.cjs, the whole CLI (src/cli/main.ts) as
+// one CommonJS file, and slipway.js, the npm bin (src/cli/bin.ts), which loads
+// slipway.cjs through V8's code cache (see bin.ts). Command modules stay lazy:
+// esbuild wraps each dynamically imported module in an init function, and V8
+// compiles a function only when it first runs.
 // SLIPWAY_DIST=/tmp/x/dist writes the bundle elsewhere (a private copy to test or
 // benchmark while others rebuild dist/).
 import { build } from 'esbuild';
-import { chmodSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const out = process.env.SLIPWAY_DIST ?? 'dist';
@@ -22,23 +26,29 @@ const lazyChildProcessForCommander = {
     }));
   },
 };
+
+const common = { bundle: true, platform: 'node', target: 'node20', legalComments: 'none', logLevel: 'warning' };
 rmSync(out, { recursive: true, force: true });
+const cjs = join(out, 'slipway.cjs');
 await build({
-  entryPoints: { slipway: 'src/cli/main.ts' },
-  outdir: out,
-  bundle: true,
-  splitting: true,
-  chunkNames: 'chunks/[name]-[hash]',
-  platform: 'node',
-  target: 'node20',
-  format: 'esm',
-  banner: { js: "import { createRequire as __slipwayCreateRequire } from 'node:module';\nconst require = __slipwayCreateRequire(import.meta.url);" },
-  logLevel: 'warning',
-  legalComments: 'none',
+  ...common,
+  entryPoints: ['src/cli/main.ts'],
+  outfile: cjs,
+  format: 'cjs',
   plugins: [lazyChildProcessForCommander],
+  // import.meta.url (createRequire in src/builtins.ts) is the bundle's own URL.
+  define: { 'import.meta.url': '__slipwayBundleUrl' },
+  banner: { js: "const __slipwayBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+});
+const hash = createHash('sha256').update(readFileSync(cjs)).digest('hex');
+const entry = join(out, 'slipway.js');
+await build({
+  ...common,
+  entryPoints: ['src/cli/bin.ts'],
+  outfile: entry,
+  format: 'esm',
+  define: { SLIPWAY_BUNDLE_HASH: JSON.stringify(hash) },
 });
 // The shebang goes on the entry point only.
-const { readFileSync, writeFileSync } = await import('node:fs');
-const entry = join(out, 'slipway.js');
 writeFileSync(entry, `#!/usr/bin/env node\n${readFileSync(entry, 'utf8')}`);
 chmodSync(entry, 0o755);
