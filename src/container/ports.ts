@@ -150,13 +150,14 @@ export interface PortForwarder {
 }
 
 function openRelay(relayPath: string, header: string): Socket {
-  const s = connect({ path: relayPath });
+  const s = connect({ path: relayPath, allowHalfOpen: true });
   s.write(header);
   return s;
 }
 
 function tcpListener(b: PortBinding, relay: () => string | undefined): Promise<Server> {
-  const server = createServer({ pauseOnConnect: true }, (client) => {
+  // Half-open allowed end to end: a client that shuts down its sending side (HTTP/1.0 tools, nc -N) still gets the answer.
+  const server = createServer({ pauseOnConnect: true, allowHalfOpen: true }, (client) => {
     const path = relay();
     if (!path) {
       client.destroy();
@@ -165,7 +166,9 @@ function tcpListener(b: PortBinding, relay: () => string | undefined): Promise<S
     const up = openRelay(path, `T${b.containerPort}\n`);
     client.on('error', () => up.destroy());
     up.on('error', () => client.destroy());
-    up.on('close', () => client.destroy());
+    up.on('close', () => {
+      if (!client.writableEnded) client.destroy();
+    });
     client.pipe(up).pipe(client);
     client.resume();
   });

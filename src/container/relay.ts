@@ -25,7 +25,7 @@ function serve(client: Socket, head: string, rest: Buffer): void {
     client.on('error', () => undefined);
     return;
   }
-  const up = connect({ host: '127.0.0.1', port });
+  const up = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
   up.on('error', () => client.destroy());
   client.on('error', () => up.destroy());
   up.on('connect', () => {
@@ -43,7 +43,7 @@ export function runRelay(path: string, ready: () => void): Promise<void> {
     } catch {
       // not there
     }
-    const server = createServer((client) => {
+    const server = createServer({ allowHalfOpen: true }, (client) => {
       let buf = Buffer.alloc(0);
       const onData = (c: Buffer) => {
         buf = Buffer.concat([buf, c]);

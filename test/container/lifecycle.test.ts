@@ -99,6 +99,9 @@ describe('container life cycle on runc', { skip: !canRun && 'needs root and runc
     // wait blocks until a running container ends
     await store.ok(['run', '-d', '--name', 'short', IMAGE, 'sh', '-c', 'sleep 1; exit 7']);
     assert.equal(await store.ok(['wait', 'short']), '7\n');
+    // an --rm container's code, although its record is removed when it exits
+    const gone = (await store.ok(['run', '-d', '--rm', IMAGE, 'sh', '-c', 'sleep 0.5; exit 9'])).trim();
+    assert.equal(await store.ok(['wait', gone]), '9\n');
   });
 
   test('pause/unpause: the processes are frozen, ps shows "(Paused)", filters and inspect follow, rm refuses', async () => {
