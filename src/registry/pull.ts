@@ -181,6 +181,8 @@ async function downloadLayer(t: Transfer, job: LayerJob): Promise<number> {
   const res = await t.client.getBlob(t.repo, desc.digest);
   const progress = (n: number): void => opts.onLayer?.({ id, status: 'Downloading', current: n, total: desc.size });
   const verify = new VerifyStream({ digest: desc.digest, size: desc.size }, what, progress, desc.digest === diffId);
+  // A short blob can fail its check before the stage starts reading; the stage still gets the error (the stream stays errored).
+  verify.on('error', () => undefined);
   t.live.add(res.body);
   res.body.on('error', (err) => verify.destroy(err instanceof SlipwayError ? err : new SlipwayError('REGISTRY', `${what}: download failed: ${err.message}`, { cause: err })));
   verify.on('end', () => {

@@ -16,10 +16,10 @@ import { digestOf, newHasher, type Digest } from '../oci/digest.js';
 import { MediaType } from '../oci/media-types.js';
 import { fullName, registryHost, type Reference } from '../oci/reference.js';
 import type { Manifest } from '../oci/types.js';
-import { compressGzip } from '../layer/index.js';
 import type { ImageStore } from '../store/image-store.js';
 import type { ImageRecord } from '../store/records.js';
 import { connectRegistry, oneShot, type ConnectOptions, type RegistryClient } from './client.js';
+import { gzipBlocks } from './gzip-blocks.js';
 import { readLayerRecord, rememberLayer, type CompressedForm } from './layer-records.js';
 import type { LayerEvent } from './pull.js';
 import { mapLimit, shortDigest } from './util.js';
@@ -114,7 +114,7 @@ function compressedStream(ctx: LayerContext, diffId: Digest, id: string, total: 
     n += c.length;
     ctx.opts.onLayer?.({ id, status: 'Pushing', current: n, total });
   });
-  if (ctx.compression === 'gzip') return compressGzip(src, ctx.opts.level ?? 6);
+  if (ctx.compression === 'gzip') return gzipBlocks(src, { level: ctx.opts.level ?? 6 });
   if (ctx.compression === 'zstd') return compressZstd(src, ctx.opts.level ?? 3);
   return src;
 }

@@ -24,8 +24,16 @@ export interface FakeImage {
   blobs: Map<string, Buffer>;
 }
 
-/** Builds a two-layer gzip image from tars of random files. */
-export function makeImage(dir: string, sizes: number[] = [100_000, 2_000_000]): FakeImage {
+/** Variations of makeImage's image. */
+export interface MakeImageOptions {
+  /** Indexes of layers served uncompressed (their digest is their diff ID). */
+  plain?: number[];
+  /** Index of a layer whose diff ID the config gets wrong. */
+  wrongDiffId?: number;
+}
+
+/** Builds a gzip image (two layers by default) from tars of random files. */
+export function makeImage(dir: string, sizes: number[] = [100_000, 2_000_000], options: MakeImageOptions = {}): FakeImage {
   const blobs = new Map<string, Buffer>();
   const layers: { digest: string; bytes: Buffer }[] = [];
   const diffIds: string[] = [];
@@ -34,17 +42,17 @@ export function makeImage(dir: string, sizes: number[] = [100_000, 2_000_000]): 
     mkdirSync(src, { recursive: true });
     writeFileSync(join(src, `file${i}`), randomBytes(size));
     const tar = execFileSync('tar', ['-C', src, '--owner=0', '--group=0', '-cf', '-', '.'], { maxBuffer: 64 << 20 });
-    diffIds.push(sha(tar));
-    const gz = gzipSync(tar);
-    layers.push({ digest: sha(gz), bytes: gz });
-    blobs.set(sha(gz), gz);
+    diffIds.push(i === options.wrongDiffId ? sha(Buffer.from('not this layer')) : sha(tar));
+    const blob = options.plain?.includes(i) ? tar : gzipSync(tar);
+    layers.push({ digest: sha(blob), bytes: blob });
+    blobs.set(sha(blob), blob);
   });
   const config = Buffer.from(JSON.stringify({ architecture: 'amd64', os: 'linux', config: { Cmd: ['/bin/sh'] }, rootfs: { type: 'layers', diff_ids: diffIds }, history: sizes.map(() => ({ created_by: 'test' })) }));
   blobs.set(sha(config), config);
   const manifest = Buffer.from(JSON.stringify({
     schemaVersion: 2, mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
     config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: sha(config), size: config.length },
-    layers: layers.map((l) => ({ mediaType: 'application/vnd.docker.image.rootfs.diff.tar.gzip', digest: l.digest, size: l.bytes.length })),
+    layers: layers.map((l, i) => ({ mediaType: `application/vnd.docker.image.rootfs.diff.tar${options.plain?.includes(i) ? '' : '.gzip'}`, digest: l.digest, size: l.bytes.length })),
   }));
   return { configDigest: sha(config), manifest, manifestDigest: sha(manifest), layers, blobs };
 }
