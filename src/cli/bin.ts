@@ -8,10 +8,11 @@
  * run (it then holds every function that run compiled), under
  * `$XDG_CACHE_HOME/slipway/code-cache/<bundle hash>-<node version>/`
  * (`~/.cache` without XDG_CACHE_HOME). A cache V8 rejects is made again; a
- * cache directory that cannot be written is simply not used.
+ * cache directory that cannot be written is simply not used. Making a new
+ * directory removes those of other bundles not written for a day.
  * SLIPWAY_CODE_CACHE=0 turns it off.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -49,11 +50,20 @@ function readCache(file: string | undefined): Buffer | undefined {
   }
 }
 
+/** Removes the cache directories beside `dir` not modified for a day (other slipway builds). */
+function pruneOldCaches(dir: string): void {
+  const parent = dirname(dir);
+  for (const name of readdirSync(parent)) {
+    const other = join(parent, name);
+    if (other !== dir && statSync(other).mtimeMs < Date.now() - 86_400_000) rmSync(other, { recursive: true, force: true });
+  }
+}
+
 /** Writes the cache atomically at exit; any failure leaves things as they were. */
 function saveCacheAtExit(script: vm.Script, file: string): void {
   process.once('exit', () => {
     try {
-      mkdirSync(dirname(file), { recursive: true });
+      if (mkdirSync(dirname(file), { recursive: true }) !== undefined) pruneOldCaches(dirname(file));
       const tmp = `${file}.${process.pid}`;
       writeFileSync(tmp, script.createCachedData());
       renameSync(tmp, file);
