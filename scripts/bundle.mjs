@@ -40,6 +40,15 @@ await build({
   define: { 'import.meta.url': '__slipwayBundleUrl' },
   banner: { js: "const __slipwayBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
+// A container's monitor process (spawned by `run`, `start`) loads only its own code.
+await build({
+  ...common,
+  entryPoints: ['src/container/monitor-entry.ts'],
+  outfile: join(out, 'monitor.cjs'),
+  format: 'cjs',
+  define: { 'import.meta.url': '__slipwayBundleUrl' },
+  banner: { js: "const __slipwayBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+});
 const hash = createHash('sha256').update(readFileSync(cjs)).digest('hex');
 const entry = join(out, 'slipway.js');
 await build({

@@ -5,6 +5,8 @@
  * and unmounts through cleanupStale, and records the container as exited).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Duplex, Readable } from 'node:stream';
 import { SlipwayError } from '../errors.js';
 import { ownerAlive as processAlive } from '../runtime/index.js';
@@ -90,7 +92,10 @@ export interface PendingMonitor {
 /** Spawns a monitor that waits (on fd 3) for the ID of the container to run. */
 export function spawnMonitor(root: string, o: StartOptions): PendingMonitor {
   const cli = o.cliPath ?? process.argv[1] ?? '';
-  const args = [cli, '--root', root, '__monitor', ...(o.attach ? ['--attach'] : []), ...(o.interactive ? ['--interactive'] : []), '-'];
+  const flags = [...(o.attach ? ['--attach'] : []), ...(o.interactive ? ['--interactive'] : []), '-'];
+  // The monitor's own small bundle beside the CLI's starts sooner than `slipway __monitor`.
+  const entry = join(dirname(cli), 'monitor.cjs');
+  const args = existsSync(entry) ? [entry, '--root', root, '--cli', cli, ...flags] : [cli, '--root', root, '__monitor', ...flags];
   const monitor = spawn(process.execPath, args, {
     detached: true, cwd: '/',
     stdio: o.attach ? [o.interactive ? 'inherit' : 'ignore', 'inherit', 'inherit', 'pipe'] : ['ignore', 'ignore', 'ignore', 'pipe'],

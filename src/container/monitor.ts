@@ -18,7 +18,7 @@ import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process'
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SlipwayError } from '../errors.js';
-import { killContainer, lastRuntimeError } from '../runtime/index.js';
+import { killContainer, lastRuntimeError, warmHostShell } from '../runtime/index.js';
 import { LogWriter } from './logs.js';
 import { listenPorts, type PortForwarder } from './ports.js';
 import { containerDir, logPath, readContainer, removeContainerDir, updateState, type ContainerRecord } from './records.js';
@@ -159,6 +159,7 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
   });
   const handle = { path: rec.runtime.path, stateRoot: stateRootOf(o.root, rec.runtime.name) };
   for (const s of SIGNALS) process.on(s, () => void killContainer(handle, rec.id, s.slice(3)));
+  warmHostShell(); // for the unmount at the end, while the runtime starts the container
   pid = (await waitStarted(runDir, child)) ?? 0;
   if (pid > 0) replay();
   let relay: ChildProcess | undefined;

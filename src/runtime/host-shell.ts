@@ -95,6 +95,15 @@ function direct(cmd: string, args: readonly string[], o: HostRunOptions): Promis
   });
 }
 
+/** Starts an idle shell now (e.g. while a container runs) so that the next hostRun does not wait for its start. */
+export function warmHostShell(): void {
+  if (disabled || idle.length > 0) return;
+  const sh = startShell();
+  if (!sh) return;
+  setRef(sh, false);
+  idle.push(sh);
+}
+
 /**
  * Runs `cmd args` on the host and resolves with its status and standard
  * error (never rejects: a command that cannot start is status 127). Falls

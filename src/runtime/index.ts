@@ -44,6 +44,7 @@ export type { OpenLayer, SnapshotGcResult, SnapshotKeep } from './snapshots.js';
 export { deleteContainer, killContainer, lastRuntimeError, listContainers, runBundle } from './oci-runtime.js';
 export type { RunBundleOptions, RunResult, RuntimeHandle } from './oci-runtime.js';
 export { mountOverlay, mountPoints, unmount, unmountUnder } from './mounts.js';
+export { hostRun, warmHostShell } from './host-shell.js';
 export { cleanupStale } from './stale.js';
 export type { StaleCleanup } from './stale.js';
 export { withCacheMounts, cacheMountsDir } from './cache-mounts.js';
