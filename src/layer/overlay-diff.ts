@@ -38,6 +38,12 @@ export interface OverlayDiffOptions {
   clampMtime?: number;
   /** Leave out a path (relative, '/'-separated) and what is below it. */
   exclude?: (rel: string) => boolean;
+  /**
+   * Runs `getfattr` with these arguments and resolves with its standard
+   * output as latin1 (a status 1 is normal: some file has no attributes).
+   * Default: a new process.
+   */
+  getfattr?: (args: string[]) => Promise<string>;
 }
 
 const SMALL_FILE = 1 << 20;
@@ -47,9 +53,10 @@ const KEPT_XATTRS = /^(security\.capability|trusted\.overlay\.opaque)$/;
  * The xattrs slipway keeps (security.capability) and opaque markers of a
  * whole tree, read with one `getfattr -R` (Debian's attr package).
  */
-async function treeXattrs(dir: string): Promise<Map<string, Record<string, Buffer>>> {
-  const out = await new Promise<string>((resolve, reject) => {
-    childProcess().execFile('getfattr', ['-R', '-P', '-h', '-d', '-m', KEPT_XATTRS.source, '-e', 'hex', '--absolute-names', '--', dir],
+async function treeXattrs(dir: string, run?: (args: string[]) => Promise<string>): Promise<Map<string, Record<string, Buffer>>> {
+  const args = ['-R', '-P', '-h', '-d', '-m', KEPT_XATTRS.source, '-e', 'hex', '--absolute-names', '--', dir];
+  const out = run ? await run(args) : await new Promise<string>((resolve, reject) => {
+    childProcess().execFile('getfattr', args,
       { encoding: 'latin1', maxBuffer: 256 << 20 }, (err, stdout) => {
         if (err && isErrno(err, 'ENOENT')) reject(new SlipwayError('UNSUPPORTED', 'getfattr is not installed (Debian package attr)', { cause: err }));
         else resolve(stdout); // getfattr exits 1 when some file has no attributes: the output is still complete
@@ -78,7 +85,7 @@ function baseHeader(name: string, st: Stats, clamp: number | undefined): TarHead
 
 /** Walks the upper dir, yielding layer entries in Docker's order and format. */
 export async function* overlayDiff(opts: OverlayDiffOptions): AsyncGenerator<DiffEntry> {
-  const xattrs = await treeXattrs(opts.upper);
+  const xattrs = await treeXattrs(opts.upper, opts.getfattr);
   const links = new Map<string, string>();
   async function* walk(abs: string, rel: string): AsyncGenerator<DiffEntry> {
     const names = await fs.readdir(abs);
