@@ -81,7 +81,19 @@ async function cleanIngest(root: string): Promise<void> {
   }
 }
 
-/** Deletes every unreferenced, unleased blob; returns what was deleted. */
+/**
+ * Removes the registry's layer records (`registry/layers/<diff hex>.json`,
+ * the compressed forms pushed or pulled) of layers no longer in the store.
+ */
+async function pruneLayerRecords(blobs: BlobStore): Promise<void> {
+  const dir = join(blobs.root, 'registry', 'layers');
+  for (const name of await listDir(dir)) {
+    const m = /^([a-f0-9]{64})\.json$/.exec(name);
+    if (m && (await blobs.size(`sha256:${m[1]}`)) === undefined) await unlink(join(dir, name)).catch(() => undefined);
+  }
+}
+
+/** Deletes every unreferenced, unleased blob (and the layer records of deleted layers); returns what was deleted. */
 export async function collectGarbage(options: GcOptions): Promise<GcResult> {
   const { blobs } = options;
   return underStoreLock(blobs.root, async () => {
@@ -98,6 +110,7 @@ export async function collectGarbage(options: GcOptions): Promise<GcResult> {
       result.deleted.push(d);
       result.reclaimedBytes += size;
     }
+    await pruneLayerRecords(blobs);
     return result;
   });
 }
