@@ -213,8 +213,11 @@ export async function pushImage(opts: PushOptions): Promise<PushResult> {
   const repo = ref.path;
   const local = await store.manifest(image);
   const ctx: LayerContext = { opts, client, repo, compression, mediaType: layerMediaType(compression, format) };
+  const concurrency = Math.max(1, opts.concurrency ?? 5);
   for (const l of local.layers) opts.onLayer?.({ id: shortDigest(l.digest), status: 'Preparing' });
-  const forms = await mapLimit(local.layers, opts.concurrency ?? 5, (l) => pushLayer(ctx, l.digest));
+  // Docker's "Waiting": layers queued behind the concurrency limit.
+  for (const l of local.layers.slice(concurrency)) opts.onLayer?.({ id: shortDigest(l.digest), status: 'Waiting' });
+  const forms = await mapLimit(local.layers, concurrency, (l) => pushLayer(ctx, l.digest));
   const configBytes = await store.blobs.read(image.id, 16 << 20);
   await pushConfig(client, repo, configBytes);
   const manifest: Manifest = {

@@ -3,7 +3,8 @@
  * gzip and uncompressed layers together, their diff IDs hashed on the
  * worker thread concurrently; layers queued behind the limit say
  * "Waiting"; a layer whose content or diff ID is wrong fails the pull with
- * no image, no half-written file and no blob of the wrong content. Also
+ * no image, no half-written file and no blob of the wrong content; gc
+ * removes the layer records of layers it deleted. Also
  * the gzip that push writes: deterministic, readable by GNU gzip, and
  * incompressible blocks stored instead of deflated.
  */
@@ -49,6 +50,11 @@ describe('concurrent layer pulls (fake registry)', () => {
     assert.deepEqual(dirNames(c.root, 'ingest'), []);
     // An uncompressed layer's blob is the bytes the registry sent.
     for (const i of PLAIN) assert.ok(blobs.includes((image.layers[i]?.digest ?? '').slice(7)));
+    // The pull recorded each layer's compressed form; removing the image removes the layers and their records.
+    assert.equal(dirNames(c.root, 'registry/layers').length, SIZES.length);
+    await c.ok(['rmi', `${reg.host}/conc/app`]);
+    assert.deepEqual(dirNames(c.root, 'blobs/sha256'), []);
+    assert.deepEqual(dirNames(c.root, 'registry/layers'), []);
   });
 
   test('an uncompressed layer with altered content fails the pull: no image, no blob of the altered bytes', async () => {
