@@ -8,13 +8,14 @@
  * more times) → `diff` (optional) → `release` (always, in a finally).
  */
 import { randomBytes } from 'node:crypto';
-import { chown, lstat, mkdir, readFile, rm, unlink, writeFile } from 'node:fs/promises';
+import { chown, lstat, mkdir, readFile, readdir, rm, unlink, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { SlipwayError } from '../errors.js';
 import { overlayDiff, type DiffEntry } from '../layer/index.js';
 import { chainIds, type Digest } from '../oci/digest.js';
 import { withLock } from '../store/lock.js';
 import { selectRuntime, type RuntimeInfo } from './host.js';
+import { hostRun } from './host-shell.js';
 import { mountOverlay, unmount } from './mounts.js';
 import { deleteContainer, runBundle, type RunResult, type RuntimeHandle } from './oci-runtime.js';
 import { existsInRoot, mkdirInRoot } from './rootfs-path.js';
@@ -74,6 +75,8 @@ export interface SandboxRunResult extends RunResult {
 }
 
 let seq = 0;
+/** getfattr's output for the diff, in the run directory. */
+const XATTRS_FILE = 'xattrs.txt';
 let nofileCache: Promise<number> | undefined;
 
 /** Docker's RLIMIT_NOFILE for containers (1048576), within this process's hard limit (raising it needs CAP_SYS_RESOURCE in the host's user namespace, which a sandboxed CI may lack). */
@@ -91,6 +94,7 @@ export class Sandbox {
   private readonly stubs = new Set<string>();
   private mounted = true;
   private unmounting: Promise<void> | undefined;
+  private tidying: Promise<void> | undefined;
   private runs = 0;
 
   private constructor(
@@ -134,19 +138,26 @@ export class Sandbox {
 
   /** Runs one process to completion in the sandbox. */
   async run(r: RunSpec): Promise<SandboxRunResult> {
-    const user = await resolveUser(this.rootfs, r.user);
-    await mkdirInRoot(this.rootfs, r.cwd);
     const n = this.runs++;
-    const mounts: SpecMount[] = [];
     const filesDir = join(this.dir, `files-${n}`);
-    await mkdir(filesDir, { recursive: true });
-    for (const [i, f] of (r.files ?? []).entries()) {
-      const host = join(filesDir, String(i));
-      await writeFile(host, f.content, { mode: f.mode ?? 0o644 });
-      if (f.uid !== undefined || f.gid !== undefined) await chown(host, f.uid ?? 0, f.gid ?? 0);
-      if (!f.path.startsWith('/dev/') && !(await existsInRoot(this.rootfs, f.path))) this.stubs.add(f.path);
-      mounts.push({ destination: f.path, type: 'bind', source: host, options: ['rbind', f.readonly === false ? 'rw' : 'ro', 'rprivate'] });
-    }
+    const files = r.files ?? [];
+    const host = (i: number) => join(filesDir, String(i));
+    const writeFiles = async () => {
+      await mkdir(filesDir, { recursive: true });
+      await Promise.all(files.map(async (f, i) => {
+        await writeFile(host(i), f.content, { mode: f.mode ?? 0o644 });
+        if (f.uid !== undefined || f.gid !== undefined) await chown(host(i), f.uid ?? 0, f.gid ?? 0);
+      }));
+    };
+    // Independent preparations, concurrently: the user, the working directory, the host files, which file mounts need a stub.
+    const [user, , , present] = await Promise.all([
+      resolveUser(this.rootfs, r.user), mkdirInRoot(this.rootfs, r.cwd), writeFiles(),
+      Promise.all(files.map((f) => f.path.startsWith('/dev/') || existsInRoot(this.rootfs, f.path))),
+    ]);
+    const mounts: SpecMount[] = files.map((f, i) => {
+      if (!present[i]) this.stubs.add(f.path);
+      return { destination: f.path, type: 'bind', source: host(i), options: ['rbind', f.readonly === false ? 'rw' : 'ro', 'rprivate'] };
+    });
     mounts.push(...(r.mounts ?? []));
     const spec = buildSpec({
       process: { args: r.args, env: r.env, cwd: r.cwd, user: { uid: user.uid, gid: user.gid, ...(user.additionalGids.length ? { additionalGids: user.additionalGids } : {}) } },
@@ -180,11 +191,30 @@ export class Sandbox {
       throw err;
     }
     this.mounted = false;
+    // What the runs needed goes now, while the layer is written: release() then removes an almost empty directory.
+    this.tidying = this.tidy();
+    this.tidying.catch(() => undefined);
     for (const p of this.stubs) {
       const abs = join(this.upper, p);
       const st = await lstat(abs).catch(() => undefined);
       if (st?.isFile() && st.size === 0) await unlink(abs);
     }
+  }
+
+  /** Removes the run directory's entries but the upper dir, the record and the diff's xattr list. */
+  private async tidy(): Promise<void> {
+    const keep = new Set(['upper', 'run.json', XATTRS_FILE]);
+    const names = await readdir(this.dir);
+    await Promise.all(names.filter((n) => !keep.has(n)).map((n) => rm(join(this.dir, n), { recursive: true, force: true })));
+  }
+
+  /** getfattr through the host shell, its output through a file in the run directory. */
+  private async getfattr(args: string[]): Promise<string> {
+    const file = join(this.dir, XATTRS_FILE);
+    const r = await hostRun('getfattr', args, { stdoutFile: file });
+    if (r.code === 127) throw new SlipwayError('UNSUPPORTED', 'getfattr is not installed (Debian package attr)');
+    if (r.code > 1) throw new SlipwayError('RUNTIME', `getfattr failed: ${r.stderr.trim() || `exit status ${r.code}`}`);
+    return readFile(file, 'latin1'); // status 1: some file has no attributes; the list is complete
   }
 
   /**
@@ -198,7 +228,7 @@ export class Sandbox {
     unmounted.catch(() => undefined);
     const stubs = new Set([...this.stubs].map((p) => posix.normalize(p).replace(/^\/+/, '')));
     yield* overlayDiff({
-      upper: this.upper, ...(stubs.size > 0 ? { exclude: (rel: string) => stubs.has(rel) } : {}),
+      upper: this.upper, getfattr: (args) => this.getfattr(args), ...(stubs.size > 0 ? { exclude: (rel: string) => stubs.has(rel) } : {}),
       ...(options.clampMtime !== undefined ? { clampMtime: options.clampMtime } : {}),
     });
   }
@@ -220,6 +250,7 @@ export class Sandbox {
     } catch (err) {
       throw new SlipwayError('RUNTIME', `cannot unmount ${this.rootfs}: ${(err as Error).message}`, { cause: err });
     }
+    await this.tidying?.catch(() => undefined);
     await rm(this.dir, { recursive: true, force: true });
   }
 }

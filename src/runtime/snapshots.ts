@@ -96,8 +96,9 @@ async function install(root: string, diffIds: readonly Digest[], fill: (fsDir: s
   const tmp = await mkdtemp(join(dir, `.tmp-${process.pid}-`));
   try {
     await fill(join(tmp, 'fs'));
-    await writeFile(join(tmp, 'diffids.json'), JSON.stringify(diffIds));
-    if (unsynced) await writeFile(join(tmp, VOLATILE_MARK), await bootId());
+    await Promise.all([
+      writeFile(join(tmp, 'diffids.json'), JSON.stringify(diffIds)), unsynced ? bootId().then((id) => writeFile(join(tmp, VOLATILE_MARK), id)) : undefined,
+    ]);
     return await rename(tmp, dest).then(() => true, (err: unknown) => {
       if (isErrno(err, 'ENOTEMPTY') || isErrno(err, 'EEXIST')) return false;
       throw err;
