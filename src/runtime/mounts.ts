@@ -6,6 +6,7 @@
  * layer lists within the one-page limit of mount options; and unmounting, and reading mountinfo.
  * The programs run through the resident host shell (host-shell.ts).
  */
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SlipwayError } from '../errors.js';
@@ -41,6 +42,18 @@ export interface OverlayOptions {
   volatile?: boolean;
 }
 
+let mountCmd: [string, ...string[]] | undefined;
+
+/**
+ * The mount program: busybox's where installed (it starts in about half
+ * the time of util-linux's, which loads libmount and libblkid; the overlay
+ * options go to the kernel unchanged either way), else util-linux's.
+ */
+function mountCommand(): [string, ...string[]] {
+  mountCmd ??= existsSync('/bin/busybox') ? ['/bin/busybox', 'mount'] : ['mount'];
+  return mountCmd;
+}
+
 /** False once the kernel refused `volatile` (older than 5.10). */
 let volatileWorks = true;
 
@@ -69,9 +82,10 @@ export async function mountOverlay(o: OverlayOptions): Promise<string> {
     ? `lowerdir=${plainLowers},${top}`
     : `lowerdir=${(await lowerFarm(o.runDir, o.lowers)).join(':')},${top}`;
   if (opts.length > 4000) throw new SlipwayError('RUNTIME', `too many layers to mount (${o.lowers.length})`);
-  const plain = () => run('mount', ['-t', 'overlay', 'overlay', '-o', opts, target], o.runDir);
+  const [cmd, ...pre] = mountCommand();
+  const plain = () => run(cmd, [...pre, '-t', 'overlay', 'overlay', '-o', opts, target], o.runDir);
   if (o.volatile && volatileWorks) {
-    await run('mount', ['-t', 'overlay', 'overlay', '-o', `${opts},volatile`, target], o.runDir).catch(async (err: unknown) => {
+    await run(cmd, [...pre, '-t', 'overlay', 'overlay', '-o', `${opts},volatile`, target], o.runDir).catch(async (err: unknown) => {
       await plain().catch(() => {
         throw err;
       });
