@@ -14,6 +14,8 @@
  * the kernel does when this process exits or is killed.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { isErrno } from '../errors.js';
 
 /** How a host command ended. */
@@ -32,12 +34,23 @@ export interface HostRunOptions {
 }
 
 const LOOP = 'while IFS= read -r l; do eval "$l" </dev/null 2>&1; printf \'\\001rc=%d\\n\' "$?"; done';
-const END = /\x01rc=(\d+)\n/;
+const MSG = /\x01(rc|pid)=(\d+)\n/;
+
+/** Output of a spawned program, on the shell's fds 3 and 4, until the request's end token. */
+interface Streams {
+  token: Buffer;
+  onData: (chunk: Buffer, stream: 'stdout' | 'stderr') => void;
+  open: Set<'stdout' | 'stderr'>;
+  ended: () => void;
+}
 
 interface Shell {
   child: ChildProcess;
   out: string;
   done?: (r: HostResult) => void;
+  onPid?: (pid: number) => void;
+  streams?: Streams;
+  pending: Record<'stdout' | 'stderr', Buffer>;
 }
 
 const idle: Shell[] = [];
@@ -48,22 +61,58 @@ function quote(s: string): string {
 }
 
 function setRef(sh: Shell, on: boolean): void {
-  const handles = [sh.child, sh.child.stdin, sh.child.stdout] as ({ ref?: () => void; unref?: () => void } | null)[];
+  const handles = [sh.child, sh.child.stdin, sh.child.stdout, sh.child.stdio[3], sh.child.stdio[4]] as ({ ref?: () => void; unref?: () => void } | null)[];
   for (const h of handles) (on ? h?.ref : h?.unref)?.call(h);
+}
+
+/** Passes a spawned program's output on, up to its end token (which may arrive split over chunks). */
+function onStream(sh: Shell, stream: 'stdout' | 'stderr', chunk: Buffer): void {
+  const st = sh.streams;
+  if (!st || !st.open.has(stream)) return;
+  const buf = Buffer.concat([sh.pending[stream], chunk]);
+  const at = buf.indexOf(st.token);
+  if (at >= 0) {
+    if (at > 0) st.onData(buf.subarray(0, at), stream);
+    sh.pending[stream] = Buffer.alloc(0);
+    st.open.delete(stream);
+    if (st.open.size === 0) st.ended();
+    return;
+  }
+  const keep = Math.min(buf.length, st.token.length - 1);
+  if (buf.length > keep) st.onData(buf.subarray(0, buf.length - keep), stream);
+  sh.pending[stream] = Buffer.from(buf.subarray(buf.length - keep));
+}
+
+function onMessage(sh: Shell, c: string): void {
+  sh.out += c;
+  for (let m = MSG.exec(sh.out); m; m = MSG.exec(sh.out)) {
+    const before = sh.out.slice(0, m.index);
+    sh.out = sh.out.slice(m.index + m[0].length);
+    if (m[1] === 'pid') {
+      sh.onPid?.(Number(m[2]));
+      sh.out = before + sh.out;
+      continue;
+    }
+    const done = sh.done;
+    sh.done = undefined;
+    done?.({ code: Number(m[2]), stderr: before });
+  }
 }
 
 function startShell(): Shell | undefined {
   let child: ChildProcess;
   try {
-    child = spawn('/bin/sh', ['-c', LOOP], { stdio: ['pipe', 'pipe', 'ignore'], cwd: '/' });
+    // Its own process group: a terminal's ^C reaches the CLI, which stops what runs here itself.
+    child = spawn('/bin/sh', ['-c', LOOP], { stdio: ['pipe', 'pipe', 'ignore', 'pipe', 'pipe'], cwd: '/', detached: true });
   } catch {
     return undefined;
   }
-  const sh: Shell = { child, out: '' };
+  const sh: Shell = { child, out: '', pending: { stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) } };
   const fail = () => {
     disabled = true;
     const i = idle.indexOf(sh);
     if (i >= 0) idle.splice(i, 1);
+    sh.streams?.ended();
     sh.done?.({ code: -1, stderr: '' });
     sh.done = undefined;
   };
@@ -71,16 +120,9 @@ function startShell(): Shell | undefined {
   child.on('exit', fail);
   child.stdin?.on('error', () => undefined);
   child.stdout?.setEncoding('utf8');
-  child.stdout?.on('data', (c: string) => {
-    sh.out += c;
-    const m = END.exec(sh.out);
-    if (!m) return;
-    const res = { code: Number(m[1]), stderr: sh.out.slice(0, m.index) };
-    sh.out = sh.out.slice(m.index + m[0].length);
-    const done = sh.done;
-    sh.done = undefined;
-    done?.(res);
-  });
+  child.stdout?.on('data', (c: string) => onMessage(sh, c));
+  (child.stdio[3] as Readable | null)?.on('data', (c: Buffer) => onStream(sh, 'stdout', c));
+  (child.stdio[4] as Readable | null)?.on('data', (c: Buffer) => onStream(sh, 'stderr', c));
   return sh;
 }
 
@@ -124,4 +166,45 @@ export async function hostRun(cmd: string, args: readonly string[], o: HostRunOp
   setRef(sh, false);
   idle.push(sh);
   return res;
+}
+
+/** Options of hostSpawn. */
+export interface HostSpawnOptions {
+  cwd?: string;
+  /** Each chunk the program writes, in order per stream. */
+  onOutput: (chunk: Buffer, stream: 'stdout' | 'stderr') => void;
+  /** Called with the program's pid once it runs. */
+  onPid?: (pid: number) => void;
+}
+
+/**
+ * Runs a long program (the OCI runtime) from the host shell, its standard
+ * input /dev/null and its output passed on as it comes; resolves with its
+ * exit status (128+N when killed by signal N) once all its output was
+ * passed on, or undefined when the shell is not available (the caller then
+ * spawns it itself).
+ */
+export async function hostSpawn(cmd: string, args: readonly string[], o: HostSpawnOptions): Promise<number | undefined> {
+  if (disabled || [cmd, ...args, o.cwd ?? ''].some((a) => a.includes('\n') || a.includes('\0'))) return undefined;
+  const sh = idle.pop() ?? startShell();
+  if (!sh) return undefined;
+  setRef(sh, true);
+  const token = `\x01slipway-end-${randomBytes(12).toString('hex')}\x01`;
+  const printed = `\\001${token.slice(1, -1)}\\001`;
+  let ended!: () => void;
+  const allOutput = new Promise<void>((resolve) => (ended = resolve));
+  sh.streams = { token: Buffer.from(token), onData: o.onOutput, open: new Set(['stdout', 'stderr']), ended };
+  if (o.onPid) sh.onPid = o.onPid;
+  const run = `${[cmd, ...args].map(quote).join(' ')} >&3 2>&4 & p=$!; printf '\\001pid=%d\\n' "$p"; wait "$p"; r=$?; printf '${printed}' >&3; printf '${printed}' >&4; (exit "$r")`;
+  const res = await new Promise<HostResult>((resolve) => {
+    sh.done = resolve;
+    sh.child.stdin?.write(`cd ${quote(o.cwd ?? '/')} && { ${run}; }\n`);
+  });
+  await allOutput;
+  sh.streams = undefined;
+  sh.onPid = undefined;
+  if (res.code === -1) return res.code;
+  setRef(sh, false);
+  idle.push(sh);
+  return res.code;
 }

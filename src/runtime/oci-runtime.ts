@@ -6,6 +6,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { SlipwayError } from '../errors.js';
+import { hostSpawn } from './host-shell.js';
 
 /** The binary and the state root (`--root`) of a runtime. */
 export interface RuntimeHandle {
@@ -68,43 +69,77 @@ export async function listContainers(h: RuntimeHandle): Promise<{ id: string; st
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Stops a starting or running container when the run is aborted: `runtime kill` until the runtime has exited, then SIGKILL to the runtime itself. */
+class Stopper {
+  aborted = false;
+  exited = false;
+  pid: number | undefined;
+  private readonly listener = () => this.abort();
+
+  constructor(private readonly o: RunBundleOptions) {
+    if (o.signal?.aborted) this.abort();
+    else o.signal?.addEventListener('abort', this.listener, { once: true });
+  }
+
+  private abort(): void {
+    this.aborted = true;
+    void (async () => {
+      // The container may still be being created: retry until the runtime process is gone.
+      for (let i = 0; !this.exited; i++) {
+        await killContainer(this.o.handle, this.o.id, 'KILL');
+        if (this.exited) break;
+        if (i === 100 && this.pid) {
+          try {
+            process.kill(this.pid, 'SIGKILL');
+          } catch {
+            // gone
+          }
+        }
+        await sleep(20);
+      }
+    })();
+  }
+
+  done(): void {
+    this.exited = true;
+    this.o.signal?.removeEventListener('abort', this.listener);
+  }
+}
+
 /**
  * Runs the bundle in the foreground (`<runtime> run`), output piped to
  * `onOutput`, standard input closed. Resolves when the container has exited
- * and the runtime has removed its state.
+ * and the runtime has removed its state. The runtime is started by the
+ * resident host shell (host-shell.ts: no fork of this process), else
+ * spawned directly.
  */
-export function runBundle(o: RunBundleOptions): Promise<RunResult> {
+export async function runBundle(o: RunBundleOptions): Promise<RunResult> {
+  const stop = new Stopper(o);
+  const args = ['--root', o.handle.stateRoot, 'run', '--bundle', o.bundle, o.id];
+  let code: number | undefined;
+  try {
+    code = await hostSpawn(o.handle.path, args, { onOutput: (c, s) => o.onOutput?.(c, s), onPid: (pid) => (stop.pid = pid) });
+  } finally {
+    if (code !== undefined) stop.done();
+  }
+  if (code === -1) throw new SlipwayError('RUNTIME', `${o.handle.path} run ${o.id}: the host shell running it was killed`);
+  if (code !== undefined) return { exitCode: code, aborted: stop.aborted };
+  return runDirect(o, args, stop);
+}
+
+function runDirect(o: RunBundleOptions, args: string[], stop: Stopper): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(o.handle.path, ['--root', o.handle.stateRoot, 'run', '--bundle', o.bundle, o.id], {
-      stdio: ['ignore', 'pipe', 'pipe'], detached: true,
-    });
-    let aborted = false;
-    let exited = false;
-    const onAbort = () => {
-      aborted = true;
-      void (async () => {
-        // The container may still be being created: retry until the runtime process is gone.
-        for (let i = 0; !exited; i++) {
-          await killContainer(o.handle, o.id, 'KILL');
-          if (exited) break;
-          if (i === 100) child.kill('SIGKILL');
-          await sleep(20);
-        }
-      })();
-    };
-    if (o.signal?.aborted) onAbort();
-    else o.signal?.addEventListener('abort', onAbort, { once: true });
+    const child = spawn(o.handle.path, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    stop.pid = child.pid;
     child.stdout.on('data', (c: Buffer) => o.onOutput?.(c, 'stdout'));
     child.stderr.on('data', (c: Buffer) => o.onOutput?.(c, 'stderr'));
     child.on('error', (err) => {
-      exited = true;
-      o.signal?.removeEventListener('abort', onAbort);
+      stop.done();
       reject(new SlipwayError('RUNTIME', `cannot start ${o.handle.path}: ${err.message}`, { cause: err }));
     });
     child.on('close', (code, sig) => {
-      exited = true;
-      o.signal?.removeEventListener('abort', onAbort);
-      resolve({ exitCode: code ?? 128 + signalNumber(sig), aborted });
+      stop.done();
+      resolve({ exitCode: code ?? 128 + signalNumber(sig), aborted: stop.aborted });
     });
   });
 }

@@ -16,7 +16,7 @@ import { Readable } from 'node:stream';
 import { applyLayer, createTarWriter, listXattrs, overlayDiff } from '../../src/layer/index.js';
 import { chainIds, digestOf, type Digest } from '../../src/oci/digest.js';
 import {
-  Sandbox, buildSpec, cgroupLayout, cleanupStale, ensureSnapshots, removeUnusedSnapshots, resolveInRoot, resolveUser, selectRuntime,
+  Sandbox, buildSpec, cgroupLayout, cleanupStale, ensureSnapshots, hostRun, hostSpawn, removeUnusedSnapshots, resolveInRoot, resolveUser, selectRuntime,
   snapshotPath,
 } from '../../src/runtime/index.js';
 
@@ -135,6 +135,26 @@ describe('overlay format', { skip: root ? false : 'needs root (mknod, trusted xa
     assert.deepEqual(got[1], { ...got[1], type: 'file', mode: 0o600, size: 0 });
     assert.deepEqual(got[3], { ...got[3], type: 'file', mode: 0o755, mtime: 0 });
     assert.ok(got.every((g) => g.x.length === 0), 'overlay\'s own xattrs are not written');
+  });
+});
+
+describe('host shell', () => {
+  test('a program run through the resident shell: all its output in order per stream, its status, its pid', async () => {
+    const chunks: Record<string, Buffer[]> = { stdout: [], stderr: [] };
+    let pid = 0;
+    const code = await hostSpawn('/bin/sh', ['-c', 'seq 1 100000; echo "it\'s done" >&2; exit 7'], {
+      onOutput: (c, s) => chunks[s]?.push(Buffer.from(c)), onPid: (p) => (pid = p),
+    });
+    assert.equal(code, 7);
+    assert.ok(pid > 0);
+    const want = `${Array.from({ length: 100000 }, (_, i) => i + 1).join('\n')}\n`;
+    assert.equal(Buffer.concat(chunks.stdout ?? []).toString(), want);
+    assert.equal(Buffer.concat(chunks.stderr ?? []).toString(), "it's done\n");
+    const file = join(dir('host'), 'out');
+    assert.deepEqual(await hostRun('printf', ['%s', 'a b'], { stdoutFile: file }), { code: 0, stderr: '' });
+    assert.equal(readFileSync(file, 'utf8'), 'a b');
+    const missing = await hostRun('/nonexistent/prog', []);
+    assert.equal(missing.code, 127);
   });
 });
 
