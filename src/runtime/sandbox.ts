@@ -15,7 +15,7 @@ import { overlayDiff, type DiffEntry } from '../layer/index.js';
 import { chainIds, type Digest } from '../oci/digest.js';
 import { withLock } from '../store/lock.js';
 import { selectRuntime, type RuntimeInfo } from './host.js';
-import { hostRun } from './host-shell.js';
+import { hostRun, warmHostShell } from './host-shell.js';
 import { mountOverlay, unmount } from './mounts.js';
 import { deleteContainer, runBundle, type RunResult, type RuntimeHandle } from './oci-runtime.js';
 import { existsInRoot, mkdirInRoot } from './rootfs-path.js';
@@ -116,6 +116,7 @@ export class Sandbox {
 
   /** Records the sandbox, unpacks missing snapshots and mounts the rootfs. */
   static async create(o: SandboxOptions): Promise<Sandbox> {
+    warmHostShell(); // starts while the record is written (the mount runs there)
     const runtime = o.runtime ?? (await selectRuntime({ skipVersion: true }));
     const id = `r-${process.pid}-${(seq++).toString(36)}${randomBytes(4).toString('hex')}`;
     const dir = join(runsDir(o.root), id);
@@ -167,7 +168,9 @@ export class Sandbox {
     await writeFile(join(this.dir, 'config.json'), JSON.stringify(spec));
     const cid = n === 0 ? this.id : `${this.id}-${n}`;
     try {
-      const res = await runBundle({ handle: this.handle, bundle: this.dir, id: cid, ...(r.onOutput ? { onOutput: r.onOutput } : {}), ...(r.signal ? { signal: r.signal } : {}) });
+      const running = runBundle({ handle: this.handle, bundle: this.dir, id: cid, ...(r.onOutput ? { onOutput: r.onOutput } : {}), ...(r.signal ? { signal: r.signal } : {}) });
+      warmHostShell(); // a second shell for the unmount and getfattr that follow, while the runtime runs in the first
+      const res = await running;
       if (res.aborted) await deleteContainer(this.handle, cid, true);
       return { ...res, user };
     } catch (err) {
