@@ -31,6 +31,18 @@ interface Spec {
   hidden?: boolean;
 }
 
+/** The options `run` and `create` share (Docker's container create flags). */
+function containerOptions(c: Command): Command {
+  return c.passThroughOptions().helpOption('--help', 'Print usage').option('--rm', 'Automatically remove the container when it exits')
+      .option('-i, --interactive', 'Keep STDIN open even if not attached').option('-t, --tty', 'Allocate a pseudo-TTY').option('--name <string>', 'Assign a name to the container')
+      .option('-e, --env <list>', 'Set environment variables', collect, []).option('--env-file <list>', 'Read in a file of environment variables', collect, [])
+      .option('-v, --volume <list>', 'Bind mount a volume', collect, []).option('-w, --workdir <string>', 'Working directory inside the container')
+      .option('-u, --user <string>', 'Username or UID (format: <name|uid>[:<group|gid>])').option('--entrypoint <string>', 'Overwrite the default ENTRYPOINT of the image')
+      .option('-p, --publish <list>', 'Publish a container\'s port(s) to the host', collect, []).option('--network <string>', 'Connect a container to a network (host, none, private)')
+      .option('-h, --hostname <string>', 'Container host name').option('-m, --memory <bytes>', 'Memory limit').option('--cpus <decimal>', 'Number of CPUs')
+      .option('--runtime <string>', 'Runtime to use for this container (runc, crun)');
+}
+
 /** The version, from package.json at bundle time. */
 const VERSION = '0.1.0';
 
@@ -154,26 +166,12 @@ const SPECS: Spec[] = [
   },
   {
     top: 'run', group: ['container', 'run'], usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]', description: 'Run a command in a new container', args: '[args...]', minArgs: 1,
-    options: (c) => c.passThroughOptions().helpOption('--help', 'Print usage').option('-d, --detach', 'Run container in background and print container ID').option('--rm', 'Automatically remove the container when it exits')
-      .option('-i, --interactive', 'Keep STDIN open even if not attached').option('-t, --tty', 'Allocate a pseudo-TTY').option('--name <string>', 'Assign a name to the container')
-      .option('-e, --env <list>', 'Set environment variables', collect, []).option('--env-file <list>', 'Read in a file of environment variables', collect, [])
-      .option('-v, --volume <list>', 'Bind mount a volume', collect, []).option('-w, --workdir <string>', 'Working directory inside the container')
-      .option('-u, --user <string>', 'Username or UID (format: <name|uid>[:<group|gid>])').option('--entrypoint <string>', 'Overwrite the default ENTRYPOINT of the image')
-      .option('-p, --publish <list>', 'Publish a container\'s port(s) to the host', collect, []).option('--network <string>', 'Connect a container to a network (host, none, private)')
-      .option('-h, --hostname <string>', 'Container host name').option('-m, --memory <bytes>', 'Memory limit').option('--cpus <decimal>', 'Number of CPUs')
-      .option('--runtime <string>', 'Runtime to use for this container (runc, crun)'),
+    options: (c) => containerOptions(c.option('-d, --detach', 'Run container in background and print container ID')),
     handler: async () => (await import('./commands/container-run.js')).runCommand,
   },
   {
     top: 'create', group: ['container', 'create'], usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]', description: 'Create a new container', args: '[args...]', minArgs: 1,
-    options: (c) => c.passThroughOptions().helpOption('--help', 'Print usage').option('--rm', 'Automatically remove the container when it exits')
-      .option('-i, --interactive', 'Keep STDIN open even if not attached').option('-t, --tty', 'Allocate a pseudo-TTY').option('--name <string>', 'Assign a name to the container')
-      .option('-e, --env <list>', 'Set environment variables', collect, []).option('--env-file <list>', 'Read in a file of environment variables', collect, [])
-      .option('-v, --volume <list>', 'Bind mount a volume', collect, []).option('-w, --workdir <string>', 'Working directory inside the container')
-      .option('-u, --user <string>', 'Username or UID (format: <name|uid>[:<group|gid>])').option('--entrypoint <string>', 'Overwrite the default ENTRYPOINT of the image')
-      .option('-p, --publish <list>', 'Publish a container\'s port(s) to the host', collect, []).option('--network <string>', 'Connect a container to a network (host, none, private)')
-      .option('-h, --hostname <string>', 'Container host name').option('-m, --memory <bytes>', 'Memory limit').option('--cpus <decimal>', 'Number of CPUs')
-      .option('--runtime <string>', 'Runtime to use for this container (runc, crun)'),
+    options: (c) => containerOptions(c),
     handler: async () => (await import('./commands/container-run.js')).createCommand,
   },
   {
