@@ -73,8 +73,7 @@ export async function mountOverlay(o: OverlayOptions): Promise<string> {
   const target = o.target ?? 'rootfs';
   const upper = o.upper ?? 'upper';
   const work = o.work ?? 'work';
-  await mkdir(join(o.runDir, target), { recursive: true });
-  await Promise.all([upper, work].map((d) => mkdir(d.startsWith('/') ? d : join(o.runDir, d), { recursive: true })));
+  await Promise.all([target, upper, work].map((d) => mkdir(d.startsWith('/') ? d : join(o.runDir, d), { recursive: true })));
   const top = `upperdir=${upper},workdir=${work}`;
   // The lower dirs by their own paths when they fit in the page and need no escaping; else the symlink farm.
   const plainLowers = [...o.lowers].reverse().join(':');

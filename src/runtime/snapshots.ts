@@ -87,9 +87,8 @@ async function dropIfStale(root: string, dest: string): Promise<void> {
 }
 
 /** Moves a complete tree `fsDir` into place as the snapshot of `diffIds` (the whole chain); false when one exists already. */
-async function install(root: string, diffIds: readonly Digest[], fill: (fsDir: string) => Promise<void>, unsynced = false): Promise<boolean> {
-  const chain = chainIds([...diffIds]);
-  const dest = snapshotPath(root, chain[chain.length - 1] as Digest);
+async function install(root: string, diffIds: readonly Digest[], fill: (fsDir: string) => Promise<void>, unsynced = false, top?: Digest): Promise<boolean> {
+  const dest = snapshotPath(root, top ?? (chainIds([...diffIds]).pop() as Digest));
   if (await exists(dest)) return false;
   const dir = snapshotsDir(root);
   await mkdir(dir, { recursive: true });
@@ -108,15 +107,14 @@ async function install(root: string, diffIds: readonly Digest[], fill: (fsDir: s
   }
 }
 
-/** Unpacks the top layer of `diffIds` into its snapshot directory unless it is there. */
-async function ensureOne(root: string, diffIds: readonly Digest[], open: OpenLayer): Promise<void> {
+/** Unpacks the top layer of `diffIds` (chain ID `top`) into its snapshot directory unless it is there. */
+async function ensureOne(root: string, diffIds: readonly Digest[], top: Digest, open: OpenLayer): Promise<void> {
   const diffId = diffIds[diffIds.length - 1] as Digest;
-  const chain = chainIds([...diffIds]);
-  await dropIfStale(root, snapshotPath(root, chain[chain.length - 1] as Digest));
+  await dropIfStale(root, snapshotPath(root, top));
   try {
     await install(root, diffIds, async (fsDir) => {
       await applyLayer({ input: open(diffId), dest: fsDir, label: `layer ${diffId}`, whiteoutFormat: 'overlay', chown: true, devices: 'create' });
-    });
+    }, false, top);
   } catch (err) {
     throw new SlipwayError('RUNTIME', `cannot unpack ${diffId}: ${(err as Error).message}`, { cause: err });
   }
@@ -135,16 +133,14 @@ export async function adoptSnapshot(root: string, diffIds: readonly Digest[], up
 /**
  * Makes sure every layer of `diffIds` (bottom first) has its snapshot and
  * returns their directories, bottom first. The caller must have recorded
- * the chain IDs as in use (run record) before calling.
+ * the chain IDs as in use (run record) before calling. The layers are
+ * looked at (and missing ones unpacked) concurrently: each snapshot holds
+ * one layer, independent of the others.
  */
 export async function ensureSnapshots(root: string, diffIds: readonly Digest[], open: OpenLayer): Promise<string[]> {
   const chain = chainIds([...diffIds]);
-  const out: string[] = [];
-  for (let i = 0; i < chain.length; i++) {
-    await ensureOne(root, diffIds.slice(0, i + 1), open);
-    out.push(join(snapshotPath(root, chain[i] as Digest), 'fs'));
-  }
-  return out;
+  await Promise.all(chain.map((top, i) => ensureOne(root, diffIds.slice(0, i + 1), top, open)));
+  return chain.map((c) => join(snapshotPath(root, c), 'fs'));
 }
 
 /** What removeUnusedSnapshots did. */
