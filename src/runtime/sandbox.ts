@@ -8,7 +8,7 @@
  * more times) → `diff` (optional) → `release` (always, in a finally).
  */
 import { randomBytes } from 'node:crypto';
-import { chown, lstat, mkdir, readFile, readdir, rm, unlink, writeFile } from 'node:fs/promises';
+import { chown, lstat, mkdir, readFile, readdir, rm, rmdir, unlink, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { SlipwayError } from '../errors.js';
 import { overlayDiff, type DiffEntry } from '../layer/index.js';
@@ -20,7 +20,7 @@ import { mountOverlay, unmount } from './mounts.js';
 import { deleteContainer, runBundle, type RunResult, type RuntimeHandle } from './oci-runtime.js';
 import { existsInRoot, mkdirInRoot } from './rootfs-path.js';
 import { runsDir, writeRunRecord } from './run-records.js';
-import { adoptSnapshot, ensureSnapshots, snapshotsLock, type OpenLayer } from './snapshots.js';
+import { adoptSnapshot, ensureSnapshots, prepareSnapshotDir, snapshotsLock, type OpenLayer } from './snapshots.js';
 import { buildSpec, type NetworkMode, type ResourceLimits, type SpecMount } from './spec.js';
 import { resolveUser, type ProcessUser } from './user.js';
 
@@ -95,6 +95,7 @@ export class Sandbox {
   private mounted = true;
   private unmounting: Promise<void> | undefined;
   private tidying: Promise<void> | undefined;
+  private snapshotDir: Promise<string> | undefined;
   private runs = 0;
 
   private constructor(
@@ -170,6 +171,8 @@ export class Sandbox {
     try {
       const running = runBundle({ handle: this.handle, bundle: this.dir, id: cid, ...(r.onOutput ? { onOutput: r.onOutput } : {}), ...(r.signal ? { signal: r.signal } : {}) });
       warmHostShell(); // a second shell for the unmount and getfattr that follow, while the runtime runs in the first
+      this.snapshotDir ??= prepareSnapshotDir(this.root); // where keepAsSnapshot moves the upper dir
+      this.snapshotDir.catch(() => undefined);
       const res = await running;
       if (res.aborted) await deleteContainer(this.handle, cid, true);
       return { ...res, user };
@@ -243,7 +246,9 @@ export class Sandbox {
    */
   async keepAsSnapshot(diffIds: readonly Digest[]): Promise<void> {
     await this.unmount();
-    await adoptSnapshot(this.root, diffIds, this.upper, { unsynced: true });
+    const tmp = await this.snapshotDir?.catch(() => undefined);
+    this.snapshotDir = undefined;
+    await adoptSnapshot(this.root, diffIds, this.upper, { unsynced: true, ...(tmp ? { tmp } : {}) });
   }
 
   /** Unmounts and removes the run directory. Safe to call twice. */
@@ -254,6 +259,11 @@ export class Sandbox {
       throw new SlipwayError('RUNTIME', `cannot unmount ${this.rootfs}: ${(err as Error).message}`, { cause: err });
     }
     await this.tidying?.catch(() => undefined);
-    await rm(this.dir, { recursive: true, force: true });
+    const unused = this.snapshotDir?.then((d) => rm(d, { recursive: true, force: true }), () => undefined);
+    this.snapshotDir = undefined;
+    // Usually only the record and the xattr list are left (the upper dir became a snapshot).
+    await Promise.all(['run.json', XATTRS_FILE].map((f) => unlink(join(this.dir, f)).catch(() => undefined)));
+    await rmdir(this.dir).catch(() => rm(this.dir, { recursive: true, force: true }));
+    await unused;
   }
 }

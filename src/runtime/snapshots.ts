@@ -87,24 +87,53 @@ async function dropIfStale(root: string, dest: string): Promise<void> {
 }
 
 /** Moves a complete tree `fsDir` into place as the snapshot of `diffIds` (the whole chain); false when one exists already. */
-async function install(root: string, diffIds: readonly Digest[], fill: (fsDir: string) => Promise<void>, unsynced = false, top?: Digest): Promise<boolean> {
-  const dest = snapshotPath(root, top ?? (chainIds([...diffIds]).pop() as Digest));
-  if (await exists(dest)) return false;
-  const dir = snapshotsDir(root);
-  await mkdir(dir, { recursive: true });
-  const tmp = await mkdtemp(join(dir, `.tmp-${process.pid}-`));
+async function install(root: string, diffIds: readonly Digest[], fill: (fsDir: string) => Promise<void>, o: InstallOptions = {}): Promise<boolean> {
+  const dest = snapshotPath(root, o.top ?? (chainIds([...diffIds]).pop() as Digest));
+  if (await exists(dest)) {
+    if (o.tmp) await rm(o.tmp, { recursive: true, force: true });
+    return false;
+  }
+  const tmp = o.tmp ?? (await newTmp(root, Boolean(o.unsynced)));
+  let moved = false;
   try {
     await fill(join(tmp, 'fs'));
-    await Promise.all([
-      writeFile(join(tmp, 'diffids.json'), JSON.stringify(diffIds)), unsynced ? bootId().then((id) => writeFile(join(tmp, VOLATILE_MARK), id)) : undefined,
-    ]);
-    return await rename(tmp, dest).then(() => true, (err: unknown) => {
+    await writeFile(join(tmp, 'diffids.json'), JSON.stringify(diffIds));
+    moved = await rename(tmp, dest).then(() => true, (err: unknown) => {
       if (isErrno(err, 'ENOTEMPTY') || isErrno(err, 'EEXIST')) return false;
       throw err;
     });
+    return moved;
   } finally {
-    await rm(tmp, { recursive: true, force: true });
+    if (!moved) await rm(tmp, { recursive: true, force: true });
   }
+}
+
+interface InstallOptions {
+  /** Written under a volatile mount: marked with the boot id. */
+  unsynced?: boolean;
+  /** The chain ID of the whole chain (computed when not given). */
+  top?: Digest;
+  /** A directory from prepareSnapshotDir (marked as asked there). */
+  tmp?: string;
+}
+
+/** A new private directory under snapshots/ to fill, marked with the boot id when `unsynced`. */
+async function newTmp(root: string, unsynced: boolean): Promise<string> {
+  const dir = snapshotsDir(root);
+  await mkdir(dir, { recursive: true });
+  const tmp = await mkdtemp(join(dir, `.tmp-${process.pid}-`));
+  if (unsynced) await writeFile(join(tmp, VOLATILE_MARK), await bootId());
+  return tmp;
+}
+
+/**
+ * Makes the private directory a later adoptSnapshot (unsynced) moves the
+ * upper dir into, ahead of time (while the container runs). The caller
+ * removes it when it was not used (adoptSnapshot returned false or was not
+ * called); gc removes those of dead processes.
+ */
+export function prepareSnapshotDir(root: string): Promise<string> {
+  return newTmp(root, true);
 }
 
 /** Unpacks the top layer of `diffIds` (chain ID `top`) into its snapshot directory unless it is there. */
@@ -114,7 +143,7 @@ async function ensureOne(root: string, diffIds: readonly Digest[], top: Digest, 
   try {
     await install(root, diffIds, async (fsDir) => {
       await applyLayer({ input: open(diffId), dest: fsDir, label: `layer ${diffId}`, whiteoutFormat: 'overlay', chown: true, devices: 'create' });
-    }, false, top);
+    }, { top });
   } catch (err) {
     throw new SlipwayError('RUNTIME', `cannot unpack ${diffId}: ${(err as Error).message}`, { cause: err });
   }
@@ -125,9 +154,10 @@ async function ensureOne(root: string, diffIds: readonly Digest[], top: Digest, 
  * from it (it already is that layer in overlay format), instead of unpacking
  * the layer again when a later step needs it. `upper` is moved away.
  * `unsynced`: it was written under a volatile mount (marked with the boot id).
+ * `tmp`: a directory from prepareSnapshotDir to use (removed when not used).
  */
-export async function adoptSnapshot(root: string, diffIds: readonly Digest[], upper: string, options: { unsynced?: boolean } = {}): Promise<boolean> {
-  return install(root, diffIds, (fsDir) => rename(upper, fsDir), options.unsynced);
+export async function adoptSnapshot(root: string, diffIds: readonly Digest[], upper: string, options: { unsynced?: boolean; tmp?: string } = {}): Promise<boolean> {
+  return install(root, diffIds, (fsDir) => rename(upper, fsDir), options);
 }
 
 /**
