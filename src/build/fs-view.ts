@@ -51,7 +51,8 @@ export class LayerFs {
   /** Reads every layer's index, after which lookupSync works. */
   async prepare(): Promise<this> {
     const ready = new Map<Digest, LayerIndex>();
-    for (const d of this.layers) ready.set(d, await this.index(d));
+    const indexes = await Promise.all(this.layers.map((d) => this.index(d))); // the layers are read concurrently
+    this.layers.forEach((d, i) => ready.set(d, indexes[i] as LayerIndex));
     this.ready = ready;
     return this;
   }
