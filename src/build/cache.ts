@@ -10,6 +10,7 @@
  * single write when it ends, and list() folds those lines into each
  * record's lastUsedAt and usageCount. remove() compacts the log.
  */
+import { readFileSync } from 'node:fs';
 import { appendFile, mkdir, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -52,11 +53,11 @@ export class BuildCache {
     return join(this.dir, `${key.slice(7)}.json`);
   }
 
-  /** The record for `key` whose layer is still in the store, or undefined. */
+  /** The record for `key` whose layer is still in the store, or undefined (read synchronously: a tiny file). */
   async get(key: Digest): Promise<CacheRecord | undefined> {
     let rec: CacheRecord;
     try {
-      rec = JSON.parse(await readFile(this.path(key), 'utf8')) as CacheRecord;
+      rec = JSON.parse(readFileSync(this.path(key), 'utf8')) as CacheRecord;
     } catch (err) {
       if (isErrno(err, 'ENOENT') || err instanceof SyntaxError) return undefined;
       throw err;

@@ -5,8 +5,8 @@
  * renamed into place, so a blob path either does not exist or holds exactly
  * the bytes its name promises.
  */
-import { open, rename, unlink, stat, mkdir, readFile, appendFile, readdir, type FileHandle } from 'node:fs/promises';
-import { createReadStream } from 'node:fs';
+import { open, rename, unlink, mkdir, appendFile, readdir, type FileHandle } from 'node:fs/promises';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -73,14 +73,12 @@ export class BlobStore {
     return join(this.dir, digestHex(digest));
   }
 
-  /** The size of a blob, or undefined when it is absent. */
+  /**
+   * The size of a blob, or undefined when it is absent. One stat, done
+   * synchronously: a trip through the thread pool would cost more than it.
+   */
   async size(digest: Digest): Promise<number | undefined> {
-    try {
-      return (await stat(this.path(digest))).size;
-    } catch (err) {
-      if (isErrno(err, 'ENOENT')) return undefined;
-      throw err;
-    }
+    return statSync(this.path(digest), { throwIfNoEntry: false })?.size;
   }
 
   /** A stream of a blob's bytes; NOT_FOUND when absent. */
@@ -90,13 +88,16 @@ export class BlobStore {
     return s;
   }
 
-  /** Reads a small blob whole (JSON documents); refuses blobs over `maxBytes`. */
+  /**
+   * Reads a small blob whole (JSON documents); refuses blobs over `maxBytes`.
+   * Synchronous reads: these are a few kB, where the thread pool costs more.
+   */
   async read(digest: Digest, maxBytes = 8 << 20): Promise<Buffer> {
     let buf: Buffer;
     try {
-      const st = await stat(this.path(digest));
+      const st = statSync(this.path(digest));
       if (st.size > maxBytes) throw new SlipwayError('INVALID_ARGUMENT', `blob ${digest} is ${st.size} bytes, over the ${maxBytes}-byte limit for a document`);
-      buf = await readFile(this.path(digest));
+      buf = readFileSync(this.path(digest));
     } catch (err) {
       if (isErrno(err, 'ENOENT')) throw new SlipwayError('NOT_FOUND', `content ${digest} is missing from the store`, { cause: err });
       throw err;
