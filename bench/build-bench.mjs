@@ -135,7 +135,13 @@ if (workloads.includes('d')) {
   run(baseArgv);
   baseMs = Array.from({ length: bigRuns + 2 }, () => run(baseArgv).ms);
   base = median(baseMs);
-  console.log(`(d) context ${(big.bytes / 1e6).toFixed(0)} MB in ${big.files} files; tar cf - . | sha256sum: ${base.toFixed(0)} ms`);
+  // The touched build must also store its new layer: its cost is taken as tar | tee FILE | sha256sum (a new file each time).
+  const layerFile = path.join(work, 'layer-baseline.tar');
+  const storedArgv = ['sh', '-c', 'cd "$1" && tar cf - . | tee "$2" | sha256sum >/dev/null', 'x', big.dir, layerFile];
+  const storedMs = Array.from({ length: bigRuns + 2 }, () => { fs.rmSync(layerFile, { force: true }); return run(storedArgv).ms; });
+  fs.rmSync(layerFile, { force: true });
+  const layerCost = median(storedMs);
+  console.log(`(d) context ${(big.bytes / 1e6).toFixed(0)} MB in ${big.files} files; tar cf - . | sha256sum: ${base.toFixed(0)} ms; with the tar stored (| tee FILE): ${layerCost.toFixed(0)} ms`);
 
   const cold = scenario(wsD, 'cold build', {
     rounds: bigRuns, warmup: 0, sync: true, noCache: (t) => t !== slip, prepare: (t) => t.prepareCold(wsD),
@@ -151,13 +157,13 @@ if (workloads.includes('d')) {
   cold.missed = sCold > 1.5 * base;
   nochange.target = '< 500 ms';
   nochange.missed = sNo >= 500;
-  touched.target = `< 2 x no-change + layer (${(2 * sNo + base).toFixed(0)} ms)`;
-  touched.missed = sTouch >= 2 * sNo + base;
+  touched.target = `< 2 x no-change + stored layer (${(2 * sNo + layerCost).toFixed(0)} ms)`;
+  touched.missed = sTouch >= 2 * sNo + layerCost;
   results.push(cold, nochange, touched);
   targets.push(
     { what: '(d) cold build within 1.5x of the tar+sha256sum baseline', value: `${sCold.toFixed(0)} ms vs ${base.toFixed(0)} ms: ${(sCold / base).toFixed(2)}x`, missed: cold.missed },
     { what: '(d) no-change rebuild under 0.5 s', value: `${sNo.toFixed(0)} ms`, missed: nochange.missed },
-    { what: '(d) one small file changed: under 2x no-change + the layer\'s cost (taken as the tar+sha256sum time)', value: `${sTouch.toFixed(0)} ms vs ${(2 * sNo + base).toFixed(0)} ms`, missed: touched.missed },
+    { what: '(d) one small file changed: under 2x no-change + the layer\'s cost (taken as tar | tee FILE | sha256sum: the layer must be stored)', value: `${sTouch.toFixed(0)} ms vs ${(2 * sNo + layerCost).toFixed(0)} ms (vs ${(2 * sNo + base).toFixed(0)} ms with the unstored tar+sha256sum)`, missed: touched.missed },
   );
   for (const r of [cold, nochange, touched]) {
     if (!wantProfile(r.missed)) continue;
