@@ -137,7 +137,9 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
   const rec = c.record;
   const cdir = containerDir(o.root, rec.id);
   process.chdir(cdir);
-  await updateState(o.root, rec.id, (s) => ({ ...s, monitorPid: process.pid, error: '' }));
+  // Recorded while the runtime starts (a monitor that dies before is found through the run record it owns).
+  const recorded = updateState(o.root, rec.id, (s) => ({ ...s, monitorPid: process.pid, error: '' }));
+  recorded.catch(() => undefined);
   let ports: PortForwarder | undefined;
   let runDir: string;
   try {
@@ -146,6 +148,7 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
   } catch (err) {
     await ports?.close();
     if (o.prepared) await releaseBundle(o.root, rec.id).catch(() => undefined);
+    await recorded.catch(() => undefined);
     return fail(o, rec, err);
   }
   const log = new LogWriter(logPath(o.root, rec.id));
@@ -160,6 +163,7 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
   const handle = { path: rec.runtime.path, stateRoot: stateRootOf(o.root, rec.runtime.name) };
   for (const s of SIGNALS) process.on(s, () => void killContainer(handle, rec.id, s.slice(3)));
   warmHostShell(); // for the unmount at the end, while the runtime starts the container
+  await recorded;
   pid = (await waitStarted(runDir, child)) ?? 0;
   if (pid > 0) replay();
   let relay: ChildProcess | undefined;
@@ -186,8 +190,10 @@ export async function runMonitor(o: MonitorOptions): Promise<number> {
   await log.close();
   relay?.kill('SIGKILL');
   await ports?.close();
-  await updateState(o.root, rec.id, (s) => ({ ...s, status: 'exited', pid: 0, exitCode, finishedAt: new Date().toISOString(), relayPid: 0 }));
-  await releaseBundle(o.root, rec.id);
+  await Promise.all([
+    updateState(o.root, rec.id, (s) => ({ ...s, status: 'exited', pid: 0, exitCode, finishedAt: new Date().toISOString(), relayPid: 0 })),
+    releaseBundle(o.root, rec.id),
+  ]);
   if (rec.host.autoRemove) await removeContainerDir(o.root, rec.id);
   return exitCode;
 }
