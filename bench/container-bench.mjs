@@ -78,12 +78,20 @@ const header = ['tool', 'run --rm true (ms)', 'run -d (ms)', 'rm -f (ms)'];
 const rows = tools.map((t) => { const r = res.get(t.name); return [t.name, f(median(r.rm)), f(median(r.start)), f(median(r.remove))]; });
 printTable(header, rows);
 console.log(`run -d -p: first GET ${f(first)} ms after run returned; median GET on a new connection ${(median(gets)).toFixed(1)} ms`);
+/** Issue 5's target for `run --rm IMAGE true` (< 250 ms, CLI start-up included) and the ratios to docker's. */
+function targetLine() {
+  const rm = (name) => { const r = res.get(name); return r ? median(r.rm) : undefined; };
+  const slip = rm('slipway (private netns)');
+  const others = tools.filter((t) => t.name.startsWith('docker')).map((t) => `${(slip / rm(t.name)).toFixed(2)}× ${t.name}'s ${f(rm(t.name))} ms`);
+  return `- \`run --rm true\`: slipway ${f(slip)} ms (target < 250 ms: ${slip < 250 ? 'met' : 'MISSED'})${others.length ? `; ${others.join(', ')}` : ''}.`;
+}
 const m = machine();
 if (process.env.BENCH_WRITE !== '0') {
   writeResultsSection('container', [
     '## containers: slipway run vs docker run (bench/container-bench.mjs)', '',
     `${m.date}, Node ${m.node}, ${m.cores} × ${m.cpu}, ${m.memGiB} GiB, kernel ${m.kernel}, load ${m.load}; medians of ${runs} runs, tools interleaved; wall time of the CLI, start-up included.`, '',
     markdownTable(header, rows), '',
+    targetLine(), '',
     `Ports (slipway, \`run -d -p 127.0.0.1:P:80\` busybox httpd in a private network namespace, forwarded by the monitor through the relay process in the namespace): first GET ${f(first)} ms after \`run\` returned, then ${(median(gets)).toFixed(1)} ms per GET on a new connection (median of 50).`,
   ].join('\n'));
 }

@@ -110,6 +110,7 @@ const header = ['builder', '(a) 40 instr., 27 RUN, cold ms', '(b) one COPY input
 printTable(header, rows);
 const slip = rows[0];
 const dock = rows[1];
+const ratio = (i) => `${(Number(slip[i]) / Number(dock[i])).toFixed(2)}×`;
 const m = machine();
 const body = [
   '## run: RUN steps (issue 5)',
@@ -120,7 +121,7 @@ const body = [
   '',
   markdownTable(header, rows),
   '',
-  `- (a) slipway ${slip[1]} ms${dock ? ` vs BuildKit ${dock[1]} ms` : ''}; (b) ${slip[2]} ms${dock ? ` vs ${dock[2]} ms` : ''}.`,
+  `- (a) slipway ${slip[1]} ms${dock ? ` vs BuildKit ${dock[1]} ms (${ratio(1)} of BuildKit's time)` : ''}; (b) ${slip[2]} ms${dock ? ` vs ${dock[2]} ms (${ratio(2)})` : ''}; (c) ${slip[3]} ms${dock ? ` vs ${dock[3]} ms (${ratio(3)})` : ''}.`,
   `- RUN overhead: **${slip[3]} ms** (target < 50 ms: ${Number(slip[3]) < 50 ? 'met' : 'MISSED'}); ${bareRunc.length ? `a bare \`runc run\` of \`sh -c true\` (runc's default spec, no overlay) took ${median(bareRunc).toFixed(0)} ms in the same rounds (${bareRunc.map((x) => x.toFixed(0)).join(', ')}), so most of a step is the runtime` : 'runc alone was not measured'}.`,
   `- Raw runs (ms): ${tools.map((t) => { const r = results.get(t.name); return `${t.name}: cold ${r.cold.map((x) => x.toFixed(0)).join(', ')}; touched ${r.touched.map((x) => x.toFixed(0)).join(', ')}; 1 RUN ${r.t1.map((x) => x.toFixed(0)).join(', ')}; 21 RUN ${r.t21.map((x) => x.toFixed(0)).join(', ')}`; }).join(' | ')}.`,
 ].join('\n');
