@@ -35,6 +35,8 @@ export interface HostRunOptions {
 
 const LOOP = 'while IFS= read -r l; do eval "$l" </dev/null 2>&1; printf \'\\001rc=%d\\n\' "$?"; done';
 const MSG = /\x01(rc|pid)=(\d+)\n/;
+/** How long a short program (hostRun) may take. */
+const RUN_TIMEOUT_MS = 60_000;
 
 /** Output of a spawned program, on the shell's fds 3 and 4, until the request's end token. */
 interface Streams {
@@ -158,14 +160,34 @@ export async function hostRun(cmd: string, args: readonly string[], o: HostRunOp
   if (!sh) return direct(cmd, args, o);
   setRef(sh, true);
   const line = `cd ${quote(o.cwd ?? '/')} && ${[cmd, ...args].map(quote).join(' ')} >${quote(o.stdoutFile ?? '/dev/null')}\n`;
+  let timedOut = false;
   const res = await new Promise<HostResult>((resolve) => {
-    sh.done = resolve;
     sh.child.stdin?.write(line);
+    // A program that hangs (a stuck unmount): the shell and it are killed, as execFile's timeout would.
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killShell(sh);
+    }, RUN_TIMEOUT_MS);
+    timer.unref();
+    sh.done = (r) => {
+      clearTimeout(timer);
+      resolve(r);
+    };
   });
+  if (timedOut) return { code: 124, stderr: `${cmd}: timed out after ${RUN_TIMEOUT_MS / 1000} s` };
   if (res.code === -1) return direct(cmd, args, o);
   setRef(sh, false);
   idle.push(sh);
   return res;
+}
+
+/** Kills a shell and what it runs (its own process group). */
+function killShell(sh: Shell): void {
+  try {
+    if (sh.child.pid) process.kill(-sh.child.pid, 'SIGKILL');
+  } catch {
+    sh.child.kill('SIGKILL');
+  }
 }
 
 /** Options of hostSpawn. */
