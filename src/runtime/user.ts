@@ -35,12 +35,11 @@ const isNum = (s: string) => /^\d+$/.test(s);
 /** Resolves `spec` (empty: root) in the rootfs. */
 export async function resolveUser(rootfs: string, spec: string | undefined): Promise<ProcessUser> {
   const [userPart = '', groupPart] = (spec || '0').split(':', 2) as [string, string | undefined];
-  const passwd = await readTable(rootfs, 'passwd');
+  const [passwd, groups] = await Promise.all([readTable(rootfs, 'passwd'), readTable(rootfs, 'group')]);
   const entry = passwd.find((f) => (isNum(userPart) ? f[2] === userPart : f[0] === userPart));
   if (!entry && !isNum(userPart)) throw new SlipwayError('BUILD', `unable to find user ${userPart}: no matching entries in passwd file`);
   const uid = entry ? Number(entry[2]) : Number(userPart);
   let gid = entry ? Number(entry[3]) : 0;
-  const groups = await readTable(rootfs, 'group');
   let additionalGids: number[] = [];
   if (groupPart !== undefined && groupPart !== '') {
     const g = groups.find((f) => (isNum(groupPart) ? f[2] === groupPart : f[0] === groupPart));
