@@ -55,19 +55,12 @@ export function cgroupVersion(layout: CgroupLayout): 0 | 1 | 2 {
   return layout === 'unified' ? 2 : layout === 'none' ? 0 : 1;
 }
 
+/** The first executable `name` in PATH (then the usual system directories); the directories are looked at concurrently. */
 async function which(name: string): Promise<string | undefined> {
-  const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']);
-  for (const d of dirs) {
-    if (!d) continue;
-    const p = join(d, name);
-    try {
-      await access(p, constants.X_OK);
-      return p;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
+  const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']).filter((d) => d !== '');
+  const found = await Promise.all(dirs.map((d) => access(join(d, name), constants.X_OK).then(() => true, () => false)));
+  const i = found.indexOf(true);
+  return i < 0 ? undefined : join(dirs[i] as string, name);
 }
 
 function runtimeVersion(path: string): Promise<string> {
