@@ -11,7 +11,7 @@ import {
   BLOCK, TYPEFLAG, fitsOctal, formatOctal, formatPaxRecord, formatPaxTime, formatString, isAscii,
   splitUstarPath, toAscii, writeChecksum,
 } from './tar-format.js';
-import type { PaxValue, TarEntryType, TarHeaderInput } from './tar-format.js';
+import type { PaxValue, TarEntryType, TarHeader, TarHeaderInput } from './tar-format.js';
 
 /** Encoding options. */
 export interface EncodeOptions {
@@ -19,24 +19,8 @@ export interface EncodeOptions {
   preciseMtime?: boolean;
 }
 
-/** A header with every field resolved. */
-export interface NormalHeader {
-  name: string;
-  type: TarEntryType;
-  typeflag: string;
-  size: number;
-  mode: number;
-  uid: number;
-  gid: number;
-  uname: string;
-  gname: string;
-  mtime: number;
-  linkname: string;
-  devmajor: number;
-  devminor: number;
-  xattrs: Record<string, Buffer | string>;
-  pax: Record<string, string>;
-}
+/** A header with every field resolved: a reader's TarHeader without its format, xattr values as bytes or text. */
+export type NormalHeader = Omit<TarHeader, 'format' | 'xattrs'> & { xattrs: Record<string, Buffer | string> };
 
 const BASIC_KEYS = new Set(['path', 'linkpath', 'size', 'uid', 'gid', 'uname', 'gname', 'mtime', 'atime', 'ctime']);
 
