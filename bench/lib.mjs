@@ -168,6 +168,40 @@ export function imageConfig(diffHexes, { created = '2024-01-01T00:00:00Z', label
   };
 }
 
+/**
+ * Writes a docker-archive to `archive`: `layers` layers, each a GNU tar of
+ * `filesPerLayer` files of `fileBytes` /dev/urandom bytes under data/dN/,
+ * tagged `name`. The layer tars stay in `stage/<diff hex>/layer.tar`.
+ * Returns { configHex, diffs } (hex without prefix).
+ */
+export async function writeRandomArchive({ stage, archive, name, layers, filesPerLayer = 1, fileBytes }) {
+  rmrf(stage);
+  fs.mkdirSync(stage, { recursive: true });
+  const diffs = [];
+  for (let i = 0; i < layers; i++) {
+    const root = path.join(stage, `layer${i}`);
+    fs.mkdirSync(path.join(root, 'data', `d${i}`), { recursive: true });
+    for (let f = 0; f < filesPerLayer; f++) {
+      run(['sh', '-c', 'head -c "$1" /dev/urandom > "$2"', 'x', String(fileBytes), path.join(root, 'data', `d${i}`, `file${f}.bin`)]);
+    }
+    const tarFile = path.join(stage, `layer${i}.tar`);
+    run(['tar', '--sort=name', '--owner=0', '--group=0', '--numeric-owner', '--mtime=@1700000000', '-C', root, '-cf', tarFile, 'data']);
+    rmrf(root);
+    const hex = await sha256File(tarFile);
+    fs.mkdirSync(path.join(stage, hex));
+    fs.renameSync(tarFile, path.join(stage, hex, 'layer.tar'));
+    diffs.push(hex);
+  }
+  const config = Buffer.from(JSON.stringify(imageConfig(diffs)));
+  const configHex = sha256(config);
+  fs.writeFileSync(path.join(stage, `${configHex}.json`), config);
+  const manifest = [{ Config: `${configHex}.json`, RepoTags: [name], Layers: diffs.map((h) => `${h}/layer.tar`) }];
+  fs.writeFileSync(path.join(stage, 'manifest.json'), `${JSON.stringify(manifest)}\n`);
+  const members = ['manifest.json', `${configHex}.json`, ...diffs.map((h) => `${h}/layer.tar`)];
+  run(['tar', '--owner=0', '--group=0', '--numeric-owner', '--mtime=@1700000000', '-C', stage, '-cf', archive, ...members]);
+  return { configHex, diffs };
+}
+
 /** Removes a directory tree (no error when absent). */
 export function rmrf(dir) {
   fs.rmSync(dir, { recursive: true, force: true });

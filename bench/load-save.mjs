@@ -8,8 +8,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  machine, markdownTable, mbps, median, printTable, profile, requireBin, rmrf, run, sha256,
-  sha256File, slipway, slipwayBin, syncDisk, writeResultsSection, imageConfig, haveGnuTime,
+  machine, markdownTable, mbps, median, printTable, profile, requireBin, rmrf, run,
+  slipway, slipwayBin, syncDisk, writeResultsSection, writeRandomArchive, haveGnuTime,
 } from './lib.mjs';
 
 const sizeMb = Number(process.env.BENCH_SIZE_MB ?? 1024);
@@ -31,32 +31,8 @@ async function generate() {
     if (meta.sizeMb === sizeMb) return meta;
   }
   const gen = path.join(dir, 'gen');
-  rmrf(gen);
-  const stage = path.join(gen, 'archive');
-  fs.mkdirSync(stage, { recursive: true });
   const fileBytes = Math.floor((sizeMb * 2 ** 20) / LAYERS / FILES_PER_LAYER);
-  const diffs = [];
-  for (let i = 0; i < LAYERS; i++) {
-    const root = path.join(gen, `layer${i}`);
-    fs.mkdirSync(path.join(root, 'data', `d${i}`), { recursive: true });
-    for (let f = 0; f < FILES_PER_LAYER; f++) {
-      run(['sh', '-c', 'head -c "$1" /dev/urandom > "$2"', 'x', String(fileBytes), path.join(root, 'data', `d${i}`, `file${f}.bin`)]);
-    }
-    const tarFile = path.join(gen, `layer${i}.tar`);
-    run(['tar', '--sort=name', '--owner=0', '--group=0', '--numeric-owner', '--mtime=@1700000000', '-C', root, '-cf', tarFile, 'data']);
-    rmrf(root);
-    const hex = await sha256File(tarFile);
-    fs.mkdirSync(path.join(stage, hex));
-    fs.renameSync(tarFile, path.join(stage, hex, 'layer.tar'));
-    diffs.push(hex);
-  }
-  const config = Buffer.from(JSON.stringify(imageConfig(diffs)));
-  const configHex = sha256(config);
-  fs.writeFileSync(path.join(stage, `${configHex}.json`), config);
-  const manifest = [{ Config: `${configHex}.json`, RepoTags: [NAME], Layers: diffs.map((h) => `${h}/layer.tar`) }];
-  fs.writeFileSync(path.join(stage, 'manifest.json'), `${JSON.stringify(manifest)}\n`);
-  const members = ['manifest.json', `${configHex}.json`, ...diffs.map((h) => `${h}/layer.tar`)];
-  run(['tar', '--owner=0', '--group=0', '--numeric-owner', '--mtime=@1700000000', '-C', stage, '-cf', archive, ...members]);
+  const { configHex, diffs } = await writeRandomArchive({ stage: gen, archive, name: NAME, layers: LAYERS, filesPerLayer: FILES_PER_LAYER, fileBytes });
   rmrf(gen);
   const meta = { sizeMb, bytes: fs.statSync(archive).size, configHex, diffs };
   fs.writeFileSync(metaFile, JSON.stringify(meta));

@@ -10,7 +10,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  imageConfig, machine, markdownTable, mbps, median, printTable, requireBin, rmrf, run, sha256, sha256File, slipway, syncDisk, writeResultsSection,
+  machine, markdownTable, mbps, median, printTable, requireBin, rmrf, run, slipway, syncDisk, writeRandomArchive, writeResultsSection,
 } from './lib.mjs';
 
 const arg = (name, dflt) => {
@@ -30,26 +30,7 @@ async function generate() {
   const metaFile = path.join(dir, 'meta.json');
   if (fs.existsSync(archive) && fs.existsSync(metaFile)) return JSON.parse(fs.readFileSync(metaFile, 'utf8'));
   const stage = path.join(dir, 'stage');
-  rmrf(stage);
-  fs.mkdirSync(stage, { recursive: true });
-  const diffs = [];
-  for (let i = 0; i < LAYERS; i++) {
-    const root = path.join(dir, `layer${i}`);
-    fs.mkdirSync(path.join(root, 'data'), { recursive: true });
-    run(['sh', '-c', 'head -c "$1" /dev/urandom > "$2"', 'x', String(Math.floor((sizeMb << 20) / LAYERS)), path.join(root, 'data', `f${i}.bin`)]);
-    const tarFile = path.join(stage, `layer${i}.tar`);
-    run(['tar', '--owner=0', '--group=0', '--numeric-owner', '--mtime=@1700000000', '-C', root, '-cf', tarFile, 'data']);
-    rmrf(root);
-    const hex = await sha256File(tarFile);
-    fs.mkdirSync(path.join(stage, hex));
-    fs.renameSync(tarFile, path.join(stage, hex, 'layer.tar'));
-    diffs.push(hex);
-  }
-  const config = Buffer.from(JSON.stringify(imageConfig(diffs)));
-  const configHex = sha256(config);
-  fs.writeFileSync(path.join(stage, `${configHex}.json`), config);
-  fs.writeFileSync(path.join(stage, 'manifest.json'), JSON.stringify([{ Config: `${configHex}.json`, RepoTags: ['bench/reg:1'], Layers: diffs.map((h) => `${h}/layer.tar`) }]));
-  run(['tar', '-C', stage, '-cf', archive, 'manifest.json', `${configHex}.json`, ...diffs.map((h) => `${h}/layer.tar`)]);
+  const { diffs } = await writeRandomArchive({ stage, archive, name: 'bench/reg:1', layers: LAYERS, fileBytes: Math.floor((sizeMb << 20) / LAYERS) });
   const meta = { archive, diffs, layerFiles: diffs.map((h) => path.join(stage, h, 'layer.tar')), bytes: diffs.reduce((n, h) => n + fs.statSync(path.join(stage, h, 'layer.tar')).size, 0) };
   fs.writeFileSync(metaFile, JSON.stringify(meta));
   return meta;
