@@ -8,24 +8,16 @@
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixture, slipway, suiteStore, type Store } from '../helpers/cli.js';
-import { readImage, tarListing } from './helpers.js';
+import { contextMaker, readImage, tarListing } from './helpers.js';
 
 const work = mkdtempSync(join(tmpdir(), 'slipway-build-'));
-let n = 0;
 
 /** A fresh context directory with the given files. */
-function context(files: Record<string, string>): string {
-  const dir = join(work, `ctx-${++n}`);
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(join(dir, name, '..'), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  return dir;
-}
+const context = contextMaker(work);
 
 /** The step names of plain progress output that say CACHED. */
 function cachedSteps(stderr: string): string[] {

@@ -1,12 +1,25 @@
 /**
- * Shared by the build tests: preparing a parity case's context, reading a
+ * Shared by the build tests: making contexts, preparing a parity case's context, reading a
  * built image straight from the store's OCI layout, and listing a layer
  * with GNU tar as the recorded expectations were listed.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES } from '../helpers/cli.js';
+
+/** A maker of fresh context directories (ctx-1, ctx-2, ... in `work`) holding the given files. */
+export function contextMaker(work: string): (files: Record<string, string>) => string {
+  let n = 0;
+  return (files) => {
+    const dir = join(work, `ctx-${++n}`);
+    for (const [name, text] of Object.entries(files)) {
+      mkdirSync(join(dir, name, '..'), { recursive: true });
+      writeFileSync(join(dir, name), text);
+    }
+    return dir;
+  };
+}
 
 /** test/fixtures/build */
 export const BUILD_FIXTURES = join(FIXTURES, 'build');

@@ -9,24 +9,17 @@
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI, loadedStore, suiteStore, type Store } from '../helpers/cli.js';
-import { readImage } from './helpers.js';
+import { contextMaker, readImage } from './helpers.js';
 
 const canRun = process.getuid?.() === 0 && ['/usr/sbin/runc', '/usr/bin/runc'].some((p) => existsSync(p));
 const work = mkdtempSync(join(tmpdir(), 'slipway-run-'));
-let n = 0;
 
-function context(files: Record<string, string>): string {
-  const dir = join(work, `ctx-${++n}`);
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(join(dir, name, '..'), { recursive: true });
-    writeFileSync(join(dir, name), text);
-  }
-  return dir;
-}
+/** A fresh context directory with the given files. */
+const context = contextMaker(work);
 
 /** The content of `path` in the image's layers (the topmost layer that has it). */
 function fileIn(root: string, ref: string, path: string): string | undefined {
