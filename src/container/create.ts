@@ -7,11 +7,11 @@
 import { SlipwayError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import type { ContainerConfig, ImageConfig } from '../oci/types.js';
-import type { NetworkMode, RuntimeInfo } from '../runtime/index.js';
-import { createContainerRecord, type Container, type PortBinding } from './records.js';
+import type { RuntimeInfo } from '../runtime/index.js';
+import { createContainerRecord, type Container, type HostOptions } from './records.js';
 
-/** What `run` was asked. */
-export interface CreateOptions {
+/** What `run` was asked: the host side as the record keeps it, plus the rest. */
+export interface CreateOptions extends HostOptions {
   /** The image as the user typed it (Config.Image). */
   imageName: string;
   imageId: Digest;
@@ -29,12 +29,6 @@ export interface CreateOptions {
   tty: boolean;
   interactive: boolean;
   detach: boolean;
-  binds: string[];
-  ports: PortBinding[];
-  network: NetworkMode;
-  autoRemove: boolean;
-  memory: number;
-  cpus: number;
   runtime: RuntimeInfo;
 }
 
