@@ -30,6 +30,17 @@ export interface CacheRecord {
   usageCount: number;
 }
 
+/** Uses summed per key hex: how many, and the latest (ms since the epoch). */
+type Uses = Map<string, { count: number; last: number }>;
+
+/** `r` with its uses from the usage log added. */
+function withUses(r: CacheRecord, uses: Uses): CacheRecord {
+  const u = uses.get(r.key.slice(7));
+  if (u === undefined) return r;
+  const last = Math.max(Date.parse(r.lastUsedAt), u.last);
+  return { ...r, lastUsedAt: new Date(last).toISOString(), usageCount: r.usageCount + u.count };
+}
+
 /** Computes a cache key from its parts (parent key first). */
 export function cacheKey(parts: readonly unknown[]): Digest {
   return digestOf(JSON.stringify(parts));
@@ -97,19 +108,13 @@ export class BuildCache {
 
   /** Every record, with the uses of the usage log folded in. */
   async list(): Promise<CacheRecord[]> {
-    const records = await this.readRecords();
     const uses = await this.readUsage();
-    return records.map((r) => {
-      const u = uses.get(r.key.slice(7));
-      if (u === undefined) return r;
-      const last = Math.max(Date.parse(r.lastUsedAt), u.last);
-      return { ...r, lastUsedAt: new Date(last).toISOString(), usageCount: r.usageCount + u.count };
-    });
+    return (await this.readRecords()).map((r) => withUses(r, uses));
   }
 
   /** The usage log summed per key hex: number of uses and the latest (ms). */
-  private async readUsage(): Promise<Map<string, { count: number; last: number }>> {
-    const uses = new Map<string, { count: number; last: number }>();
+  private async readUsage(): Promise<Uses> {
+    const uses: Uses = new Map();
     let text: string;
     try {
       text = await readFile(this.usageLog, 'utf8');
@@ -158,9 +163,8 @@ export class BuildCache {
     for (const r of records) await unlink(this.path(r.key)).catch(() => undefined);
     const uses = await this.readUsage();
     if (uses.size === 0) return;
-    const doomed = new Set(records.map((r) => r.key));
-    for (const r of await this.list()) {
-      if (!doomed.has(r.key) && uses.has(r.key.slice(7))) await this.put(r);
+    for (const r of await this.readRecords()) {
+      if (uses.has(r.key.slice(7))) await this.put(withUses(r, uses));
     }
     await unlink(this.usageLog).catch(() => undefined);
   }
