@@ -5,12 +5,10 @@
  * exit-code wait. Errors carry the daemon's messages.
  */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { SlipwayError } from '../errors.js';
 import { ownerAlive as processAlive } from '../runtime/index.js';
 import { waitStopped } from './lifecycle.js';
-import { containersDir, readContainer, updateState, type Container, type ContainerState } from './records.js';
+import { readContainer, removedExitCode, updateState, type Container } from './records.js';
 import { stateRootOf } from './rootfs.js';
 import { effectiveStatus } from './view.js';
 
@@ -69,21 +67,11 @@ export async function containerPids(root: string, c: Container): Promise<number[
   return (JSON.parse(r.stdout || '[]') as number[] | null) ?? [];
 }
 
-/** The exit code in the state of a container its monitor is removing (`--rm`: the directory renamed to `.rm-ID-PID` first). */
-async function removedExitCode(root: string, c: Container): Promise<number | undefined> {
-  try {
-    const st = JSON.parse(await readFile(join(containersDir(root), `.rm-${c.record.id}-${c.state.monitorPid}`, 'state.json'), 'utf8')) as ContainerState;
-    return st.status === 'exited' ? st.exitCode : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * Waits until the container is not running (a created one returns at once)
- * and returns its exit code, as `wait` prints it. Polls its state, so the
- * code of an `--rm` container is seen in the moment between its exit being
- * recorded and its removal (best effort: 137 assumed when it vanished unseen).
+ * and returns its exit code, as `wait` prints it. Polls its state; an
+ * `--rm` container removed meanwhile leaves its code for a minute
+ * (removedExitCode).
  */
 export async function waitExitCode(root: string, c: Container): Promise<number> {
   let last = c;
@@ -91,11 +79,11 @@ export async function waitExitCode(root: string, c: Container): Promise<number> 
     if (last.state.status !== 'running') return last.state.exitCode;
     if (!processAlive(last.state.monitorPid)) {
       await waitStopped(root, last.record.id);
-      return (await readContainer(root, last.record.id))?.state.exitCode ?? 137;
+      return (await readContainer(root, last.record.id))?.state.exitCode ?? (await removedExitCode(root, last.record.id)) ?? 137;
     }
     await new Promise((r) => setTimeout(r, 5));
     const now = await readContainer(root, last.record.id);
-    if (!now) return (await removedExitCode(root, last)) ?? 137;
+    if (!now) return (await removedExitCode(root, last.record.id)) ?? 137;
     last = now;
   }
 }

@@ -13,7 +13,7 @@
  * Names are unique: creation holds `<root>/containers.lock` while it checks.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SlipwayError, isErrno } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
@@ -232,8 +232,40 @@ export async function renameContainer(root: string, id: string, newName: string)
   });
 }
 
+/** How long the exit code of a removed container stays readable (`wait` on an `--rm` container). */
+const EXIT_KEPT_MS = 60_000;
+
+const exitedPath = (root: string, id: string) => join(containersDir(root), `.exited-${id}`);
+
+/**
+ * Before a container's directory goes: when it has exited, leave its exit
+ * code in `.exited-ID` beside it, for a `wait` that saw it running; ones
+ * older than EXIT_KEPT_MS are swept here.
+ */
+async function keepExitCode(root: string, id: string): Promise<void> {
+  const c = await readContainer(root, id);
+  if (c?.state.status === 'exited') {
+    const tmp = `${exitedPath(root, id)}.${process.pid}`;
+    await writeFile(tmp, String(c.state.exitCode));
+    await rename(tmp, exitedPath(root, id));
+  }
+  for (const name of await readdir(containersDir(root)).catch(() => [] as string[])) {
+    if (!name.startsWith('.exited-') || name.includes('.', 1)) continue;
+    const file = join(containersDir(root), name);
+    const st = await stat(file).catch(() => undefined);
+    if (st !== undefined && st.mtimeMs < Date.now() - EXIT_KEPT_MS) await rm(file, { force: true });
+  }
+}
+
+/** The exit code of a container removed in the last minute, or undefined. */
+export async function removedExitCode(root: string, id: string): Promise<number | undefined> {
+  const text = await readFile(exitedPath(root, id), 'utf8').catch(() => undefined);
+  return text !== undefined && /^\d+$/.test(text) ? Number(text) : undefined;
+}
+
 /** Removes a container's directory (its writable layer and logs). */
 export async function removeContainerDir(root: string, id: string): Promise<void> {
+  await keepExitCode(root, id);
   const dir = containerDir(root, id);
   const trash = join(containersDir(root), `.rm-${id}-${process.pid}`);
   await rename(dir, trash).catch((err: unknown) => {
