@@ -184,7 +184,7 @@ async function nextHeader(src: ByteSource, global: Map<string, Buffer>, label: s
     }
     const rawName = parseString(blk, 0, 100);
     const fail = (msg: string, cause?: unknown): SlipwayError =>
-      new SlipwayError('INVALID_ARCHIVE', `${label}: entry "${rawName}": ${msg}`, { cause });
+      new SlipwayError('INVALID_ARCHIVE', `${label}: entry ${JSON.stringify(rawName)}: ${msg}`, { cause }); // JSON: a garbage block's "name" may hold newlines
     const format = detectFormat(blk, fail);
     let header: TarHeader;
     try {
@@ -229,7 +229,7 @@ function detectFormat(blk: Buffer, fail: (m: string) => SlipwayError): TarFormat
   try {
     stored = parseOctal(blk, 148, 8);
   } catch {
-    throw fail('invalid header checksum field');
+    throw fail('invalid header checksum field (not a tar archive?)');
   }
   const [u, s] = computeChecksums(blk);
   if (stored !== u && stored !== s) throw fail(`header checksum mismatch (stored ${stored}, computed ${u})`);
