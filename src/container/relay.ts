@@ -19,6 +19,9 @@ function serve(client: Socket, head: string, rest: Buffer): void {
       const feed = deframer((d) => udp.send(d));
       feed(rest);
       client.on('data', feed);
+      // The header reader paused the client; a 'data' listener alone does not
+      // resume a paused stream, so datagrams after the first were never read.
+      client.resume();
     });
     udp.on('message', (m) => client.write(frame(m)));
     client.on('close', () => udp.close());
