@@ -17,7 +17,7 @@ import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import vm from 'node:vm';
+import { Script } from 'node:vm';
 
 /** sha256 of dist/slipway.cjs, put here by scripts/bundle.mjs (V8 checks only a cache's source length). */
 declare const SLIPWAY_BUNDLE_HASH: string;
@@ -60,7 +60,7 @@ function pruneOldCaches(dir: string): void {
 }
 
 /** Writes the cache atomically at exit; any failure leaves things as they were. */
-function saveCacheAtExit(script: vm.Script, file: string): void {
+function saveCacheAtExit(script: Script, file: string): void {
   process.once('exit', () => {
     try {
       if (mkdirSync(dirname(file), { recursive: true }) !== undefined) pruneOldCaches(dirname(file));
@@ -75,8 +75,9 @@ function saveCacheAtExit(script: vm.Script, file: string): void {
 
 const file = cacheFile(process.argv.slice(2));
 const cachedData = readCache(file);
-const source = readFileSync(bundle, 'utf8');
-const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+// ASCII only (scripts/bundle.mjs checks): latin1 is a plain copy, utf8 would validate 600 kB.
+const source = readFileSync(bundle, 'latin1');
+const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
   filename: bundle,
   ...(cachedData ? { cachedData } : {}),
 });
