@@ -11,7 +11,8 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { SlipwayError } from '../errors.js';
-import { applyLayer, decompress, peek } from '../layer/index.js';
+import { applyLayer } from '../layer/apply.js';
+import { decompress, peek } from '../layer/compression.js';
 import {
   cleanPath, containsWildcards, copyEntries, goMatch, openContext, resolveSources,
   type CopyEntriesOptions, type CopyPlan, type DestKind, type PlanEntry,

@@ -10,13 +10,13 @@
  * single write when it ends, and list() folds those lines into each
  * record's lastUsedAt and usageCount. remove() compacts the log.
  */
-import { readFileSync } from 'node:fs';
-import { appendFile, mkdir, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { appendFileSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, readdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { isErrno } from '../errors.js';
 import { digestOf, isDigest, type Digest } from '../oci/digest.js';
 import type { BlobStore } from '../store/blobs.js';
+import { uniqueSuffix } from '../store/unique.js';
 
 /** A cached step result. */
 export interface CacheRecord {
@@ -81,7 +81,7 @@ export class BuildCache {
   async put(rec: CacheRecord): Promise<void> {
     if (!this.dirReady) await mkdir(this.dir, { recursive: true });
     this.dirReady = true;
-    const tmp = join(this.dir, `.${process.pid}-${randomBytes(4).toString('hex')}`);
+    const tmp = join(this.dir, `.${uniqueSuffix()}`);
     await writeFile(tmp, JSON.stringify(rec));
     await rename(tmp, this.path(rec.key));
   }
@@ -103,7 +103,11 @@ export class BuildCache {
     if (this.usage.length === 0) return;
     const lines = this.usage.join('');
     this.usage = [];
-    await appendFile(this.usageLog, lines).catch(() => undefined);
+    try {
+      appendFileSync(this.usageLog, lines); // one small append: synchronous is cheaper than the thread pool
+    } catch {
+      // best effort: a lost use only makes the record look older
+    }
   }
 
   /** Every record, with the uses of the usage log folded in. */

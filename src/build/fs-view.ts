@@ -5,7 +5,10 @@
  * Each layer's headers are read once per view.
  */
 import type { Readable } from 'node:stream';
-import { OPAQUE_MARKER, WHITEOUT_PREFIX, readTar, type TarHeader } from '../layer/index.js';
+// Straight from the modules, not the layer barrel: a cached build then never loads the tar writer (and node:stream).
+import { OPAQUE_MARKER, WHITEOUT_PREFIX } from '../layer/safe-path.js';
+import type { TarHeader } from '../layer/tar-format.js';
+import { readTar } from '../layer/tar-reader.js';
 import type { Digest } from '../oci/digest.js';
 
 /** Opens a layer blob for reading. */

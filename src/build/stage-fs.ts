@@ -6,7 +6,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SlipwayError } from '../errors.js';
-import { applyLayer } from '../layer/index.js';
+import { applyLayer } from '../layer/apply.js';
 import type { ImageStore } from '../store/image-store.js';
 import { openContext, type BuildContext } from './context/index.js';
 import type { StageState } from './state.js';

@@ -13,7 +13,7 @@
  * still swap a checked directory. Layers are applied into private dirs.)
  */
 import { constants } from 'node:fs';
-import fs from 'node:fs/promises';
+import { chmod, lchown, link as fsLink, lstat as fsLstat, lutimes, mkdir, open, readdir, rm, symlink as fsSymlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { SlipwayError, isErrno, isSlipwayError } from '../errors.js';
@@ -87,13 +87,13 @@ class Applier {
       abs = path.join(abs, part);
       rel = rel === '' ? part : `${rel}/${part}`;
       if (this.safeDirs.has(rel)) continue;
-      const st = await fs.lstat(abs).catch((err: unknown) => {
+      const st = await fsLstat(abs).catch((err: unknown) => {
         if (isErrno(err, 'ENOENT')) return null;
         throw err;
       });
       if (st === null) {
         if (!create) return null;
-        await fs.mkdir(abs, { mode: 0o755 });
+        await mkdir(abs, { mode: 0o755 });
       } else if (st.isSymbolicLink()) {
         throw refuse(this.label, name, `path goes through the symlink "${rel}"`);
       } else if (!st.isDirectory()) {
@@ -122,7 +122,7 @@ class Applier {
       case 'directory': return this.makeDir(abs, h, parts, merge);
       case 'file': return this.makeFile(abs, h, entry);
       case 'symlink':
-        await fs.symlink(h.linkname, abs);
+        await fsSymlink(h.linkname, abs);
         return this.meta(abs, h, true);
       case 'link': return this.makeLink(abs, h, linkTarget as string[]);
       default: return this.makeSpecial(abs, h);
@@ -138,7 +138,7 @@ class Applier {
     const dir = await this.resolveDir(parts.slice(0, -1), name, false);
     if (dir === null) return true;
     if (wh.kind === 'remove') {
-      await fs.rm(path.join(dir, wh.name), { recursive: true, force: true });
+      await rm(path.join(dir, wh.name), { recursive: true, force: true });
     } else {
       await this.removeUnpacked(dir);
     }
@@ -162,11 +162,11 @@ class Applier {
 
   /** Opaque directory: remove everything under `dir` this layer did not create. */
   private async removeUnpacked(dir: string): Promise<void> {
-    for (const child of await fs.readdir(dir)) {
+    for (const child of await readdir(dir)) {
       const abs = path.join(dir, child);
       if (!this.unpacked.has(abs)) {
-        await fs.rm(abs, { recursive: true, force: true });
-      } else if ((await fs.lstat(abs)).isDirectory()) {
+        await rm(abs, { recursive: true, force: true });
+      } else if ((await fsLstat(abs)).isDirectory()) {
         await this.removeUnpacked(abs);
       }
     }
@@ -174,18 +174,18 @@ class Applier {
 
   /** Remove whatever is at `abs` unless both are directories (then merge); true when merging. */
   private async clearTarget(abs: string, isDir: boolean): Promise<boolean> {
-    const st = await fs.lstat(abs).catch(() => null);
+    const st = await fsLstat(abs).catch(() => null);
     if (st === null) return false;
     if (isDir && st.isDirectory()) return true;
-    await fs.rm(abs, { recursive: true, force: true });
+    await rm(abs, { recursive: true, force: true });
     if (st.isDirectory()) this.safeDirs.clear();
     return false;
   }
 
   private async makeDir(abs: string, h: TarHeader, parts: string[], merge: boolean): Promise<void> {
-    if (!merge) await fs.mkdir(abs, { mode: 0o700 });
+    if (!merge) await mkdir(abs, { mode: 0o700 });
     this.safeDirs.add(parts.join('/'));
-    if (this.chown) await fs.lchown(abs, h.uid, h.gid);
+    if (this.chown) await lchown(abs, h.uid, h.gid);
     await this.setXattrs(abs, h);
     // Mode and mtime are set at the end, after the directory's contents exist.
     this.dirs.push({ abs, mode: h.mode, mtime: h.mtime });
@@ -193,7 +193,7 @@ class Applier {
 
   private async makeFile(abs: string, h: TarHeader, entry: TarEntry): Promise<void> {
     const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-    const fh = await fs.open(abs, flags, 0o600);
+    const fh = await open(abs, flags, 0o600);
     try {
       for await (const chunk of entry) {
         let off = 0;
@@ -214,10 +214,10 @@ class Applier {
   private async makeLink(abs: string, h: TarHeader, target: string[]): Promise<void> {
     const dir = await this.resolveDir(target.slice(0, -1), h.name, false);
     const targetAbs = dir === null ? null : path.join(dir, target[target.length - 1] as string);
-    const st = targetAbs === null ? null : await fs.lstat(targetAbs).catch(() => null);
+    const st = targetAbs === null ? null : await fsLstat(targetAbs).catch(() => null);
     if (targetAbs === null || st === null) throw refuse(this.label, h.name, `hard link target "${h.linkname}" does not exist`);
     if (st.isDirectory()) throw refuse(this.label, h.name, `hard link target "${h.linkname}" is a directory`);
-    await fs.link(targetAbs, abs);
+    await fsLink(targetAbs, abs);
   }
 
   private async makeSpecial(abs: string, h: TarHeader): Promise<void> {
@@ -233,15 +233,15 @@ class Applier {
       return;
     }
     await this.meta(abs, h, false);
-    await fs.chmod(abs, h.mode);
+    await chmod(abs, h.mode);
   }
 
   /** Owner, xattrs and times of a node that is not a regular file or directory. */
   private async meta(abs: string, h: TarHeader, symlink: boolean): Promise<void> {
-    if (this.chown) await fs.lchown(abs, h.uid, h.gid);
+    if (this.chown) await lchown(abs, h.uid, h.gid);
     await this.setXattrs(abs, h);
-    if (symlink) await fs.lutimes(abs, h.mtime, h.mtime);
-    else await fs.utimes(abs, h.mtime, h.mtime);
+    if (symlink) await lutimes(abs, h.mtime, h.mtime);
+    else await utimes(abs, h.mtime, h.mtime);
   }
 
   private async setXattrs(abs: string, h: TarHeader): Promise<void> {
@@ -261,8 +261,8 @@ class Applier {
     for (let i = this.dirs.length - 1; i >= 0; i--) {
       const d = this.dirs[i] as DirMeta;
       try {
-        await fs.chmod(d.abs, d.mode);
-        await fs.utimes(d.abs, d.mtime, d.mtime);
+        await chmod(d.abs, d.mode);
+        await utimes(d.abs, d.mtime, d.mtime);
       } catch (err) {
         if (!isErrno(err, 'ENOENT')) throw err;
       }
@@ -278,7 +278,7 @@ class Applier {
 export async function applyLayer(opts: ApplyLayerOptions): Promise<ApplyResult> {
   const label = opts.label ?? 'layer tar';
   const dest = path.resolve(opts.dest);
-  await fs.mkdir(dest, { recursive: true });
+  await mkdir(dest, { recursive: true });
   const applier = new Applier(dest, label, opts);
   let entries = 0;
   let contentBytes = 0;

@@ -15,7 +15,7 @@
  */
 import { createReadStream } from 'node:fs';
 import type { Stats } from 'node:fs';
-import fs from 'node:fs/promises';
+import { lstat, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { childProcess } from '../builtins.js';
 import type { Readable } from 'node:stream';
@@ -88,13 +88,13 @@ export async function* overlayDiff(opts: OverlayDiffOptions): AsyncGenerator<Dif
   const xattrs = await treeXattrs(opts.upper, opts.getfattr);
   const links = new Map<string, string>();
   async function* walk(abs: string, rel: string): AsyncGenerator<DiffEntry> {
-    const names = await fs.readdir(abs);
+    const names = await readdir(abs);
     names.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
     for (const n of names) {
       const childRel = rel === '' ? n : `${rel}/${n}`;
       if (opts.exclude?.(childRel)) continue;
       const childAbs = path.join(abs, n);
-      const st = await fs.lstat(childAbs);
+      const st = await lstat(childAbs);
       yield* entryOf(childAbs, childRel, st);
       if (st.isDirectory()) yield* walk(childAbs, childRel);
     }
@@ -125,7 +125,7 @@ export async function* overlayDiff(opts: OverlayDiffOptions): AsyncGenerator<Dif
       const size = st.size;
       yield { header: { ...h, type: 'file', size }, ...(size > 0 ? { body: () => (size <= SMALL_FILE ? readSmall(abs, size) : createReadStream(abs, { highWaterMark: 1 << 20 })) } : {}) };
     } else if (st.isSymbolicLink()) {
-      yield { header: { ...h, type: 'symlink', linkname: await fs.readlink(abs) } };
+      yield { header: { ...h, type: 'symlink', linkname: await readlink(abs) } };
     } else if (st.isFIFO()) {
       yield { header: { ...h, type: 'fifo' } };
     } else if (st.isCharacterDevice() || st.isBlockDevice()) {

@@ -7,7 +7,7 @@
  */
 import { createReadStream } from 'node:fs';
 import type { Stats } from 'node:fs';
-import fs from 'node:fs/promises';
+import { lstat, readFile, readdir, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { SlipwayError, isSlipwayError } from '../errors.js';
@@ -68,12 +68,12 @@ class DirWalker {
   constructor(private readonly tw: TarWriter, private readonly opts: TarDirectoryOptions) {}
 
   async walk(abs: string, rel: string): Promise<void> {
-    const names = await fs.readdir(abs);
+    const names = await readdir(abs);
     names.sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
     for (const name of names) {
       const childAbs = path.join(abs, name);
       const childRel = rel === '' ? name : `${rel}/${name}`;
-      const st = await fs.lstat(childAbs);
+      const st = await lstat(childAbs);
       if (this.opts.filter && !this.opts.filter(childRel, st)) continue;
       await this.add(childAbs, childRel, st);
       if (st.isDirectory()) await this.walk(childAbs, childRel);
@@ -81,7 +81,7 @@ class DirWalker {
   }
 
   async add(abs: string, rel: string, st: Stats): Promise<void> {
-    const link = st.isSymbolicLink() ? await fs.readlink(abs) : '';
+    const link = st.isSymbolicLink() ? await readlink(abs) : '';
     let h = headerFor(rel, st, link, this.opts);
     if (h === null) return;
     if (this.opts.xattrs) {
@@ -103,7 +103,7 @@ class DirWalker {
     }
     let body: TarBody | undefined;
     if (h.type === 'file' && (h.size ?? 0) > 0) {
-      body = st.size <= SMALL_FILE ? await fs.readFile(abs) : createReadStream(abs, { highWaterMark: 1 << 20 });
+      body = st.size <= SMALL_FILE ? await readFile(abs) : createReadStream(abs, { highWaterMark: 1 << 20 });
     }
     await this.tw.addEntry(h, body);
   }
@@ -117,7 +117,7 @@ export function tarDirectory(opts: TarDirectoryOptions): Readable {
   const tw = new TarWriter();
   const walker = new DirWalker(tw, opts);
   const run = async (): Promise<void> => {
-    if (opts.includeRoot) await walker.add(opts.dir, '.', await fs.lstat(opts.dir));
+    if (opts.includeRoot) await walker.add(opts.dir, '.', await lstat(opts.dir));
     await walker.walk(opts.dir, '');
     await tw.finish();
   };

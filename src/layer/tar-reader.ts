@@ -71,15 +71,18 @@ class BodyState {
   }
 }
 
-/** Readable view of a body, created when a consumer asks for `entry.body`. */
-class BodyReadable extends Readable {
-  constructor(private readonly state: BodyState) {
-    super({ highWaterMark: 1 << 20 });
-  }
-
-  override _read(): void {
-    this.state.read().then((c) => this.push(c), (err: unknown) => this.destroy(err as Error));
-  }
+/**
+ * Readable view of a body, created when a consumer asks for `entry.body`.
+ * (A plain Readable, not a subclass: a class extending Readable would load
+ * node:stream when this module initialises, even for a cached build.)
+ */
+function bodyReadable(state: BodyState): Readable {
+  return new Readable({
+    highWaterMark: 1 << 20,
+    read() {
+      state.read().then((c) => this.push(c), (err: unknown) => this.destroy(err as Error));
+    },
+  });
 }
 
 /**
@@ -88,14 +91,14 @@ class BodyReadable extends Readable {
  * whatever is left is skipped automatically when the reader moves on.
  */
 export class TarEntry implements AsyncIterable<Buffer> {
-  private readable: BodyReadable | null = null;
+  private readable: Readable | null = null;
 
   /** @internal */
   constructor(readonly header: TarHeader, private readonly state: BodyState) {}
 
   /** The body as a Readable stream (created on first access). */
   get body(): Readable {
-    this.readable ??= new BodyReadable(this.state);
+    this.readable ??= bodyReadable(this.state);
     return this.readable;
   }
 

@@ -1,6 +1,7 @@
 /** Digests: parsing, validation and hashing helpers (sha256 only, as Docker). */
 import { createHash, type Hash } from 'node:crypto';
 import { SlipwayError } from '../errors.js';
+import { sha256Hex } from './sha256.js';
 
 /** A digest string of the form `sha256:<64 lowercase hex>`. */
 export type Digest = `sha256:${string}`;
@@ -27,9 +28,9 @@ export function digestHex(d: Digest): string {
   return d.slice(7);
 }
 
-/** sha256 digest of an in-memory buffer or string. */
+/** sha256 digest of an in-memory buffer or string (a UTF-8 string's bytes). */
 export function digestOf(data: Buffer | string): Digest {
-  return `sha256:${createHash('sha256').update(data).digest('hex')}`;
+  return `sha256:${sha256Hex(data)}`;
 }
 
 /** A new incremental sha256 hasher. */

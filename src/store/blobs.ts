@@ -5,13 +5,13 @@
  * renamed into place, so a blob path either does not exist or holds exactly
  * the bytes its name promises.
  */
-import { open, rename, unlink, mkdir, appendFile, readdir, type FileHandle } from 'node:fs/promises';
-import { createReadStream, readFileSync, statSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { open, rename, unlink, mkdir, readdir, type FileHandle } from 'node:fs/promises';
+import { appendFileSync, createReadStream, mkdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { SlipwayError, isErrno } from '../errors.js';
 import { digestHex, digestOf, newHasher, type Digest } from '../oci/digest.js';
+import { uniqueSuffix } from './unique.js';
 
 /** What a blob must turn out to be. */
 export interface Expected {
@@ -56,8 +56,8 @@ export interface StageOptions {
 export class BlobStore {
   readonly dir: string;
   private readonly ingestDir: string;
-  private readonly leaseFile: string;
-  private leaseReady = false;
+  /** This process's lease file, named on first use (node:crypto loads only when needed). */
+  private leaseFile: string | undefined;
   /** The background fsync (then close) of each staged blob's ingest file. */
   private readonly syncs = new WeakMap<StagedBlob, Promise<void>>();
 
@@ -65,7 +65,6 @@ export class BlobStore {
   constructor(readonly root: string) {
     this.dir = join(root, 'blobs', 'sha256');
     this.ingestDir = join(root, 'ingest');
-    this.leaseFile = join(root, 'leases', `${process.pid}-${randomBytes(6).toString('hex')}`);
   }
 
   /** The path of a blob (whether or not it exists). */
@@ -115,17 +114,20 @@ export class BlobStore {
    * that has not committed its references yet; garbage collection keeps it.
    */
   async protect(digest: Digest): Promise<void> {
-    if (!this.leaseReady) {
-      await mkdir(join(this.root, 'leases'), { recursive: true });
-      this.leaseReady = true;
+    // Synchronous: a few bytes, where the thread pool costs more.
+    if (this.leaseFile === undefined) {
+      mkdirSync(join(this.root, 'leases'), { recursive: true });
+      this.leaseFile = join(this.root, 'leases', uniqueSuffix());
     }
-    await appendFile(this.leaseFile, `${digest}\n`);
+    appendFileSync(this.leaseFile, `${digest}\n`);
   }
 
   /** Removes this process's lease (call when the operation has committed or failed). */
   async releaseLease(): Promise<void> {
-    if (this.leaseReady) await unlink(this.leaseFile).catch(() => undefined);
-    this.leaseReady = false;
+    if (this.leaseFile !== undefined) {
+      try { unlinkSync(this.leaseFile); } catch { /* already gone */ }
+    }
+    this.leaseFile = undefined;
   }
 
   /**
@@ -136,7 +138,7 @@ export class BlobStore {
    */
   async stage(input: AsyncIterable<Buffer> | Buffer, options: StageOptions = {}): Promise<StagedBlob> {
     await mkdir(this.ingestDir, { recursive: true });
-    const tmpPath = join(this.ingestDir, `${process.pid}-${randomBytes(8).toString('hex')}`);
+    const tmpPath = join(this.ingestDir, uniqueSuffix());
     const fh = await open(tmpPath, 'wx', 0o644);
     const hasher = options.hasher ?? inlineHasher();
     const writer = new WriteBehind(fh, options.retain);

@@ -6,9 +6,9 @@
  * its content is still the stale content that was observed, so two processes
  * can never both believe they hold the lock.
  */
-import { link, readFile, unlink, stat, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { SlipwayError, isErrno } from '../errors.js';
+import { uniqueSuffix } from './unique.js';
 
 /** Options of withLock. */
 export interface LockOptions {
@@ -32,57 +32,63 @@ export function processAlive(pid: number): boolean {
 /**
  * Creates `path` holding `content`, atomically: the content is written to a
  * private file first and hard-linked into place, so a reader never sees an
- * empty lock file. Returns false when `path` exists.
+ * empty lock file. Returns false when `path` exists. (Synchronous, as the
+ * other steps on these few-byte files: a trip through the thread pool per
+ * step would cost more than the step.)
  */
-async function tryCreate(path: string, content: string): Promise<boolean> {
-  const tmp = `${path}.${process.pid}-${randomBytes(4).toString('hex')}`;
+function tryCreate(path: string, content: string): boolean {
+  const tmp = `${path}.${uniqueSuffix()}`;
   try {
-    await writeFile(tmp, content, { flag: 'wx', mode: 0o644 });
-    await link(tmp, path);
+    writeFileSync(tmp, content, { flag: 'wx', mode: 0o644 });
+    linkSync(tmp, path);
     return true;
   } catch (err) {
     if (isErrno(err, 'EEXIST')) return false;
     throw new SlipwayError('IO', `cannot create lock ${path}: ${(err as Error).message}`, { cause: err });
   } finally {
-    await unlink(tmp).catch(() => undefined);
+    try { unlinkSync(tmp); } catch { /* never created */ }
   }
 }
 
-async function readOwner(path: string): Promise<string | undefined> {
-  try { return await readFile(path, 'utf8'); } catch (err) {
+function readOwner(path: string): string | undefined {
+  try { return readFileSync(path, 'utf8'); } catch (err) {
     if (isErrno(err, 'ENOENT')) return undefined;
     throw err;
   }
 }
 
 /** Breaks `path` if it still holds `stale` content; returns true if it did. */
-async function breakStale(path: string, stale: string): Promise<boolean> {
+function breakStale(path: string, stale: string): boolean {
   const steal = `${path}.steal`;
-  if (!(await tryCreate(steal, `${process.pid}`))) {
+  if (!tryCreate(steal, `${process.pid}`)) {
     // A stealer that died mid-steal leaves its file; it is old after 10 s.
-    const st = await stat(steal).catch(() => undefined);
-    if (st && Date.now() - st.mtimeMs > 10_000) await unlink(steal).catch(() => undefined);
+    const st = statSync(steal, { throwIfNoEntry: false });
+    if (st && Date.now() - st.mtimeMs > 10_000) removeQuietly(steal);
     return false;
   }
   try {
-    if ((await readOwner(path)) !== stale) return false;
-    await unlink(path).catch(() => undefined);
+    if (readOwner(path) !== stale) return false;
+    removeQuietly(path);
     return true;
   } finally {
-    await unlink(steal).catch(() => undefined);
+    removeQuietly(steal);
   }
+}
+
+function removeQuietly(path: string): void {
+  try { unlinkSync(path); } catch { /* already gone */ }
 }
 
 /** Runs `fn` while holding the exclusive lock file `path`. */
 export async function withLock<T>(path: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
-  const content = `${process.pid} ${randomBytes(8).toString('hex')}`;
+  const content = `${process.pid} ${uniqueSuffix()}`;
   const deadline = Date.now() + (options.timeoutMs ?? 120_000);
   let delay = 2;
   for (;;) {
-    if (await tryCreate(path, content)) break;
-    const owner = await readOwner(path);
+    if (tryCreate(path, content)) break;
+    const owner = readOwner(path);
     const pid = Number(owner?.split(' ')[0]);
-    if (owner !== undefined && !processAlive(pid) && (await breakStale(path, owner))) continue;
+    if (owner !== undefined && !processAlive(pid) && breakStale(path, owner)) continue;
     if (Date.now() > deadline) {
       throw new SlipwayError('CONFLICT', `the store is locked by process ${pid} (${path}); try again when it has finished`);
     }
@@ -92,6 +98,6 @@ export async function withLock<T>(path: string, fn: () => Promise<T>, options: L
   try {
     return await fn();
   } finally {
-    if ((await readOwner(path)) === content) await unlink(path).catch(() => undefined);
+    if (readOwner(path) === content) removeQuietly(path);
   }
 }

@@ -6,15 +6,17 @@
  * annotations, a dangling image has one entry without a name.
  *
  * The file is replaced atomically (write, fsync, rename) under the store lock;
- * readers never lock and always see a whole old or whole new index.
+ * readers never lock and always see a whole old or whole new index. The file
+ * operations are synchronous: small files, where a trip through the thread
+ * pool per operation costs more than the operation.
  */
-import { open, rename, readFile, mkdir, writeFile } from 'node:fs/promises';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { SlipwayError, isErrno } from '../errors.js';
 import { MediaType } from '../oci/media-types.js';
 import type { Descriptor, ImageIndex } from '../oci/types.js';
 import { withLock } from './lock.js';
+import { uniqueSuffix } from './unique.js';
 
 /** Annotation keys slipway keeps on index entries. */
 export const Annotation = {
@@ -33,7 +35,7 @@ export const Annotation = {
 export async function readRefs(root: string): Promise<ImageIndex> {
   let text: string;
   try {
-    text = await readFile(join(root, 'index.json'), 'utf8');
+    text = readFileSync(join(root, 'index.json'), 'utf8');
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return emptyIndex();
     throw new SlipwayError('IO', `cannot read ${join(root, 'index.json')}: ${(err as Error).message}`, { cause: err });
@@ -53,23 +55,26 @@ function emptyIndex(): ImageIndex {
 
 /** Creates the layout marker files of a new store. */
 export async function initLayout(root: string): Promise<void> {
-  await mkdir(join(root, 'blobs', 'sha256'), { recursive: true });
-  await writeFile(join(root, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}', { flag: 'wx' }).catch((err: unknown) => {
+  mkdirSync(join(root, 'blobs', 'sha256'), { recursive: true });
+  try {
+    writeFileSync(join(root, 'oci-layout'), '{"imageLayoutVersion":"1.0.0"}', { flag: 'wx' });
+  } catch (err) {
     if (!isErrno(err, 'EEXIST')) throw err;
-  });
+  }
 }
 
-async function writeRefs(root: string, index: ImageIndex): Promise<void> {
+function writeRefs(root: string, index: ImageIndex): void {
   const path = join(root, 'index.json');
-  const tmp = `${path}.${process.pid}-${randomBytes(4).toString('hex')}`;
-  const fh = await open(tmp, 'wx', 0o644);
+  const tmp = `${path}.${uniqueSuffix()}`;
+  const fd = openSync(tmp, 'wx', 0o644);
   try {
-    await fh.writeFile(JSON.stringify(index));
-    await fh.sync();
+    const bytes = Buffer.from(JSON.stringify(index));
+    for (let off = 0; off < bytes.length;) off += writeSync(fd, bytes, off);
+    fsyncSync(fd);
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
-  await rename(tmp, path);
+  renameSync(tmp, path);
 }
 
 /**
@@ -82,7 +87,7 @@ export async function updateRefs<T>(root: string, mutate: (manifests: Descriptor
     const index = await readRefs(root);
     const before = JSON.stringify(index.manifests);
     const result = await mutate(index.manifests);
-    if (JSON.stringify(index.manifests) !== before) await writeRefs(root, index);
+    if (JSON.stringify(index.manifests) !== before) writeRefs(root, index);
     return result;
   });
 }

@@ -23,6 +23,7 @@ import path from 'node:path';
 import { SlipwayError, isErrno } from '../../errors.js';
 import type { EntryStats } from './context.js';
 import type { CopyPlan, PlanEntry } from './plan.js';
+import { smallHasher } from '../../oci/sha256.js';
 
 const MAGIC = 'slipway-statcache 2';
 /** Kernel timestamps come from a coarse clock (≤ 10 ms per tick); stay clear of it. */
@@ -254,7 +255,7 @@ export function planBytes(plan: CopyPlan): number {
 export async function checksumSources(plan: CopyPlan, opts: ChecksumOptions = {}): Promise<ChecksumResult> {
   const cache = opts.cache ?? (opts.cacheFile !== undefined ? StatCache.load(opts.cacheFile) : StatCache.memory());
   const hitsBefore = cache.hits;
-  const digest = createHash('sha256');
+  const digest = smallHasher();
   const buf = Buffer.allocUnsafe(SMALL);
   const counters = { bytes: 0 };
   let files = 0;
@@ -270,5 +271,5 @@ export async function checksumSources(plan: CopyPlan, opts: ChecksumOptions = {}
     digest.update(`${JSON.stringify([e.dest, e.type, e.stats.mode & 0o7777, link, content])}\n`);
   }
   if (opts.cache === undefined) cache.save();
-  return { digest: `sha256:${digest.digest('hex')}`, files, bytesHashed: counters.bytes, cacheHits: cache.hits - hitsBefore };
+  return { digest: `sha256:${digest.digest()}`, files, bytesHashed: counters.bytes, cacheHits: cache.hits - hitsBefore };
 }

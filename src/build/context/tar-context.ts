@@ -7,10 +7,11 @@
  * then used like any context directory (.dockerignore applies after
  * extraction, as with `docker build - < ctx.tar`).
  */
-import fs from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { SlipwayError, isSlipwayError } from '../../errors.js';
-import { applyLayer, decompress } from '../../layer/index.js';
+import { applyLayer } from '../../layer/apply.js';
+import { decompress } from '../../layer/compression.js';
 
 /** Options of contextFromTar. */
 export interface ContextFromTarOptions {
@@ -40,7 +41,7 @@ export async function contextFromTar(opts: ContextFromTarOptions): Promise<TarCo
     const r = await applyLayer({ input: plain, dest: opts.tmpDir, label: 'build context tar', whiteouts: false, chown: false, devices: 'skip', xattrs: false });
     return { dir: opts.tmpDir, entries: r.entries, warnings: r.warnings };
   } catch (err) {
-    await fs.rm(opts.tmpDir, { recursive: true, force: true });
+    await rm(opts.tmpDir, { recursive: true, force: true });
     const msg = isSlipwayError(err) ? err.message : (err as Error).message;
     throw new SlipwayError('BUILD', `unable to prepare context: ${msg}`, { cause: err });
   }
