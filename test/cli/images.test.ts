@@ -8,7 +8,8 @@
  */
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { asSlipway, loadedStore, normaliseTable, reference, suiteStore, tempStore } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { CLI, asSlipway, fixture, loadedStore, normaliseTable, reference, suiteStore, tempStore } from '../helpers/cli.js';
 
 const ARCHIVES = ['docker-save-busybox.tar', 'docker-save-single.tar', 'docker-save-multi.tar', 'docker-save-by-id.tar'];
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
@@ -166,4 +167,16 @@ describe('images on an empty store', () => {
     assert.equal(await store.ok(['images']), reference('images-empty').stdout);
     assert.equal(await store.ok(['images', '-q']), reference('images-empty-q').stdout);
   });
+});
+
+test('images into a pipe whose reader has gone (images | head -0) ends quietly with status 0', async (t) => {
+  const store = await tempStore(t);
+  await store.ok(['load', '-i', fixture('docker-save-busybox.tar')]);
+  const child = spawn(process.execPath, [CLI, '--root', store.root, 'images'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.destroy(); // the read end closes before the command writes: its write gets EPIPE
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });
+  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(stderr, '');
+  assert.equal(status, 0);
 });

@@ -1,18 +1,19 @@
 /** `slipway build [OPTIONS] PATH | URL | -`: a Dockerfile and a context into an image in the store. */
-import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { SlipwayError, isErrno } from '../../errors.js';
 import { build } from '../../build/engine.js';
 import { Progress } from '../../build/events.js';
 import { contextFromTar, loadIgnore, openContext, StatCache } from '../../build/context/index.js';
-import { detectCompression, peek } from '../../layer/index.js';
+import { detectCompression, peek } from '../../layer/compression.js';
 import { parsePlatform } from '../../oci/platform.js';
+import { sha256Hex } from '../../oci/sha256.js';
 import { parseReference } from '../../oci/reference.js';
 import { normalizeName } from '../../store/resolve.js';
 import { createProgressRenderer, type ProgressMode } from '../progress/index.js';
-import { write, type CliContext } from '../context.js';
+import type { CliContext } from '../context.js';
 import type { Opts } from '../program.js';
 
 /** `--build-arg K=V` and `--build-arg K` (taken from the environment when set). */
@@ -92,9 +93,10 @@ async function fetchBody(url: string): Promise<Readable> {
   return Readable.fromWeb(res.body as never);
 }
 
+/** Reads the Dockerfile (synchronously: a few kB, where the thread pool and node:fs/promises cost more). */
 async function readDockerfile(path: string, name: string): Promise<string> {
   try {
-    return await readFile(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (err) {
     if (isErrno(err, 'ENOENT')) throw new SlipwayError('NOT_FOUND', `failed to read dockerfile: open ${name}: no such file or directory`, { cause: err });
     throw new SlipwayError('IO', `failed to read dockerfile ${name}: ${(err as Error).message}`, { cause: err });
@@ -136,10 +138,10 @@ export async function buildCommand(ctx: CliContext, args: string[], opts: Opts):
   const source = await openSource(ctx, args[0] as string, opts.file as string | undefined);
   const mode = (quiet ? 'quiet' : (opts.progress as string | undefined) ?? 'auto') as ProgressMode;
   if (!['auto', 'plain', 'tty', 'quiet', 'rawjson'].includes(mode)) throw new SlipwayError('USAGE', `invalid progress mode "${mode}"`, { exitCode: 1 });
-  const renderer = createProgressRenderer({ mode, out: ctx.stderr as never });
+  const renderer = createProgressRenderer({ mode, get out() { return ctx.stderr as never; } });
   const store = ctx.store();
   const ignore = loadIgnore({ contextDir: source.contextDir, ...(source.dockerfile.path ? { dockerfilePath: source.dockerfile.path } : {}) });
-  const cacheFile = join(ctx.root, 'contexts', `${createHash('sha256').update(source.contextDir).digest('hex').slice(0, 32)}.json`);
+  const cacheFile = join(ctx.root, 'contexts', `${sha256Hex(source.contextDir).slice(0, 32)}.json`);
   await mkdir(join(ctx.root, 'contexts'), { recursive: true });
   const statCache = StatCache.load(cacheFile);
   const network = parseNetwork(opts.network as string | undefined);
@@ -176,7 +178,7 @@ export async function buildCommand(ctx: CliContext, args: string[], opts: Opts):
     ok = true;
     statCache.save();
     if (opts.iidfile) await writeFile(opts.iidfile as string, res.id);
-    if (quiet) await write(ctx.stdout, `${res.id}\n`);
+    if (quiet) await ctx.out(`${res.id}\n`);
   } catch (err) {
     // Interrupted: exit as a shell reports a process killed by that signal.
     if (signalled && err instanceof SlipwayError) throw new SlipwayError(err.code, err.message, { cause: err, exitCode: signalled === 'SIGINT' ? 130 : 143 });

@@ -7,7 +7,7 @@ import { imageUsers } from '../../container/records.js';
 import { chainIds } from '../../oci/digest.js';
 import { checkFilterKeys, parseFilterTime, parseFilters } from '../filters.js';
 import { humanSize } from '../humanize.js';
-import { write, type CliContext } from '../context.js';
+import type { CliContext } from '../context.js';
 import type { Opts } from '../program.js';
 import { confirm } from './prune.js';
 
@@ -72,5 +72,5 @@ export async function builderPruneCommand(ctx: CliContext, _args: string[], opts
   const freed = new Set(gc.deleted);
   const total = doomed.filter((r) => freed.has(r.layer.digest)).reduce((n, r) => n + r.layer.diskSize, 0);
   const head = doomed.length > 0 ? `Deleted build cache objects:\n${doomed.map((r) => `${cacheId(r)}\n`).join('')}` : '';
-  await write(ctx.stdout, `${head}Total:\t${humanSize(total)}\n`);
+  await ctx.out(`${head}Total:\t${humanSize(total)}\n`);
 }

@@ -10,7 +10,7 @@ import { mountForReading, runDirOf } from '../../container/rootfs.js';
 import { tarDirectory } from '../../layer/index.js';
 import { parseReference } from '../../oci/reference.js';
 import { normalizeName } from '../../store/resolve.js';
-import { write, type CliContext } from '../context.js';
+import type { CliContext } from '../context.js';
 import type { Opts } from '../program.js';
 
 /** `slipway commit [-a AUTHOR] [-m MESSAGE] [-c INSTRUCTION]... [-p] CONTAINER [REPOSITORY[:TAG]]` */
@@ -25,7 +25,7 @@ export async function commitCommand(ctx: CliContext, args: string[], opts: Opts)
       ...(opts.author ? { author: opts.author as string } : {}), ...(opts.message ? { message: opts.message as string } : {}),
       changes: (opts.change as string[]) ?? [], pause: opts.pause !== false, names, running: isRunning(c), now: ctx.now(),
     });
-    await write(ctx.stdout, `${id}\n`);
+    await ctx.out(`${id}\n`);
   } finally {
     await store.close();
   }

@@ -75,9 +75,9 @@ export async function inspectAnyCommand(ctx: CliContext, words: string[], opts: 
     if (tmpl) out += `${executeTemplate(tmpl, json, { missingKey: 'error' })}\n`;
     else docs.push(json);
   }
-  if (tmpl) await write(ctx.stdout, out);
-  else if ((opts.format as string | undefined)?.trim() === 'json') await write(ctx.stdout, `${goJSON(docs, { escapeHTML: true })}\n`);
-  else await write(ctx.stdout, `${docs.length === 0 ? '[]' : indentJson(docs)}\n`);
+  if (tmpl) await ctx.out(out);
+  else if ((opts.format as string | undefined)?.trim() === 'json') await ctx.out(`${goJSON(docs, { escapeHTML: true })}\n`);
+  else await ctx.out(`${docs.length === 0 ? '[]' : indentJson(docs)}\n`);
   for (const e of errors) await write(ctx.stderr, `Error: ${e}\n`);
   return errors.length > 0 ? 1 : 0;
 }

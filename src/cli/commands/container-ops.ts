@@ -20,7 +20,7 @@ export async function each(ctx: CliContext, words: string[], fn: (c: Container, 
   for (const w of words) {
     try {
       await fn(await resolveContainer(ctx.root, w), w);
-      if (print) await write(ctx.stdout, `${w}\n`);
+      if (print) await ctx.out(`${w}\n`);
     } catch (err) {
       await write(ctx.stderr, `Error: ${(err as Error).message}\n`);
       status = 1;
@@ -49,7 +49,7 @@ export async function startCommand(ctx: CliContext, words: string[], opts: Opts)
       if (isRunning(c)) continue;
       const s = await startContainer(ctx.root, c, { attach: false, interactive: Boolean(c.record.config.OpenStdin) });
       if (!s.ready.ok) throw new SlipwayError('RUNTIME', s.ready.error ?? 'cannot start');
-      await write(ctx.stdout, `${w}\n`);
+      await ctx.out(`${w}\n`);
     } catch (err) {
       await write(ctx.stderr, `Error: ${(err as Error).message}\n`);
       failed.push(w);
@@ -144,5 +144,5 @@ export async function containerPruneCommand(ctx: CliContext, _args: string[], op
     ids.push(c.record.id);
   }
   const head = ids.length > 0 ? `Deleted Containers:\n${ids.map((i) => `${i}\n`).join('')}\n` : '';
-  await write(ctx.stdout, `${head}Total reclaimed space: ${humanSize(total)}\n`);
+  await ctx.out(`${head}Total reclaimed space: ${humanSize(total)}\n`);
 }

@@ -10,7 +10,7 @@ import { renderFormatted } from '../format.js';
 import { createdSince, formatGoTime, humanSizeWithPrecision } from '../humanize.js';
 import { containerSize } from '../../container/size.js';
 import { SlipwayError } from '../../errors.js';
-import { write, type CliContext } from '../context.js';
+import type { CliContext } from '../context.js';
 import type { Opts } from '../program.js';
 import { ellipsis } from './history.js';
 
@@ -100,5 +100,5 @@ export async function psCommand(ctx: CliContext, _args: string[], opts: Opts): P
       Platform: null,
     };
   });
-  await write(ctx.stdout, renderFormatted({ format, headers: HEADERS, typeName: '*formatter.ContainerContext', rows }));
+  await ctx.out(renderFormatted({ format, headers: HEADERS, typeName: '*formatter.ContainerContext', rows }));
 }

@@ -157,7 +157,7 @@ export async function createCommand(ctx: CliContext, args: string[], opts: Opts)
     const { runtime, name } = await daemonChecks(p, opts);
     await reconcile(ctx.root);
     const c = await createFrom(ctx, { ...p, name, detach: false }, runtime, opts);
-    await write(ctx.stdout, `${c.record.id}\n`);
+    await ctx.out(`${c.record.id}\n`);
     return 0;
   } catch (err) {
     return reportRunError(ctx, 'create', err, true);
@@ -198,7 +198,7 @@ async function runWith(ctx: CliContext, pending: PendingMonitor, p: Parsed, runt
     throw new SlipwayError('RUNTIME', started.ready.error ?? 'the container did not start', { exitCode: started.ready.exitCode ?? 125 });
   }
   if (p.detach) {
-    await write(ctx.stdout, `${c.record.id}\n`);
+    await ctx.out(`${c.record.id}\n`);
     return 0;
   }
   return waitAttached(started.monitor);

@@ -24,7 +24,7 @@ export function unpauseCommand(ctx: CliContext, words: string[]): Promise<number
 /** `slipway wait CONTAINER...`: blocks until each stops, prints its exit code. */
 export function waitCommand(ctx: CliContext, words: string[]): Promise<number> {
   return each(ctx, words, async (c) => {
-    await write(ctx.stdout, `${await waitExitCode(ctx.root, c)}\n`);
+    await ctx.out(`${await waitExitCode(ctx.root, c)}\n`);
   }, false);
 }
 
@@ -63,7 +63,7 @@ export async function portCommand(ctx: CliContext, args: string[]): Promise<void
   } else {
     out = bound.map((b) => `${b.containerPort}/${b.proto} -> ${hostPort(b.hostIp, b.hostPort)}`);
   }
-  if (out.length > 0) await write(ctx.stdout, `${out.sort(naturalCompare).join('\n')}\n`);
+  if (out.length > 0) await ctx.out(`${out.sort(naturalCompare).join('\n')}\n`);
 }
 
 /** `slipway rename CONTAINER NEW_NAME` */
@@ -109,5 +109,5 @@ export async function topCommand(ctx: CliContext, args: string[], _opts: Opts): 
     return [...fields.slice(0, titles.length - 1), fields.slice(titles.length - 1).join(' ')];
   }).filter((f) => pids.has(Number(f[pidCol])));
   const text = [titles, ...rows].map((r) => `${r.join('\t')}\n`).join('');
-  await write(ctx.stdout, formatTabbed(text, { minwidth: 20, tabwidth: 1, padding: 3, padchar: ' ', flags: 0 }));
+  await ctx.out(formatTabbed(text, { minwidth: 20, tabwidth: 1, padding: 3, padchar: ' ', flags: 0 }));
 }

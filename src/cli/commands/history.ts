@@ -4,7 +4,7 @@ import { layerDiskSize } from '../../store/image-store.js';
 import { resolveImage } from '../../store/resolve.js';
 import { createdSince, formatRFC3339, humanSizeWithPrecision } from '../humanize.js';
 import { renderFormatted } from '../format.js';
-import { write, type CliContext } from '../context.js';
+import type { CliContext } from '../context.js';
 import type { Opts } from '../program.js';
 
 const HEADERS = { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT' };
@@ -46,7 +46,7 @@ export async function historyCommand(ctx: CliContext, args: string[], opts: Opts
   const defaultFormat = human
     ? 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}'
     : 'table {{.ID}}\t{{.CreatedAt}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}';
-  await write(ctx.stdout, renderFormatted({
+  await ctx.out(renderFormatted({
     format: opts.quiet ? '{{.ID}}' : (opts.format as string | undefined) || defaultFormat,
     headers: HEADERS, typeName: '*formatter.historyContext', rows,
   }));

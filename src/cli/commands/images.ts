@@ -7,7 +7,7 @@ import type { ImageStore } from '../../store/image-store.js';
 import { checkFilterKeys, getBoolFilter, matchLabelFilters, parseFilterTime, parseFilters, type Filters } from '../filters.js';
 import { createdSince, formatGoTime, humanSize, humanSizeWithPrecision } from '../humanize.js';
 import { renderFormatted } from '../format.js';
-import { write, type CliContext } from '../context.js';
+import type { CliContext } from '../context.js';
 import type { Opts } from '../program.js';
 
 const HEADERS = {
@@ -43,7 +43,7 @@ export async function imagesCommand(ctx: CliContext, args: string[], opts: Opts)
     typeName: '*formatter.imageContext',
     rows: rows.map((row) => imageFields(row, trunc, now)),
   });
-  await write(ctx.stdout, out);
+  await ctx.out(out);
 }
 
 /**

@@ -9,7 +9,7 @@ import { parseReference } from '../../oci/reference.js';
 import type { ImageConfig } from '../../oci/types.js';
 import { Annotation } from '../../store/refs.js';
 import { normalizeName } from '../../store/resolve.js';
-import { write, type CliContext } from '../context.js';
+import type { CliContext } from '../context.js';
 import type { Opts } from '../program.js';
 import { openInput } from './save-load.js';
 
@@ -62,5 +62,5 @@ export async function importCommand(ctx: CliContext, args: string[], opts: Opts)
     },
     config, names,
   });
-  await write(ctx.stdout, `${res.id}\n`);
+  await ctx.out(`${res.id}\n`);
 }

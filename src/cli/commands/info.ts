@@ -3,7 +3,7 @@ import { arch, cpus, release, totalmem } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import { isSlipwayError } from '../../errors.js';
 import { cgroupLayout, cgroupVersion, selectRuntime, type RuntimeInfo } from '../../runtime/index.js';
-import { write, type CliContext } from '../context.js';
+import type { CliContext } from '../context.js';
 import type { Opts } from '../program.js';
 
 async function osName(): Promise<string> {
@@ -56,5 +56,5 @@ export async function infoCommand(ctx: CliContext, _args: string[], _opts: Opts)
     ` Total Memory: ${bytesSize(totalmem())}`,
     ` Root Dir: ${ctx.root}`,
   ];
-  await write(ctx.stdout, `${lines.join('\n')}\n`);
+  await ctx.out(`${lines.join('\n')}\n`);
 }

@@ -59,13 +59,13 @@ export async function inspectCommand(ctx: CliContext, words: string[], opts: Opt
     try {
       out += `${runTemplate(tmpl, inspectTyped(found.record, cfg, json), json)}\n`;
     } catch (err) {
-      await write(ctx.stdout, `${out}\n`);
+      await ctx.out(`${out}\n`);
       throw err;
     }
   }
-  if (tmpl) await write(ctx.stdout, out);
-  else if (format?.trim() === 'json') await write(ctx.stdout, `${goJSON(docs, { escapeHTML: true })}\n`);
-  else await write(ctx.stdout, `${docs.length === 0 ? '[]' : indentJson(docs)}\n`);
+  if (tmpl) await ctx.out(out);
+  else if (format?.trim() === 'json') await ctx.out(`${goJSON(docs, { escapeHTML: true })}\n`);
+  else await ctx.out(`${docs.length === 0 ? '[]' : indentJson(docs)}\n`);
   for (const e of errors) await write(ctx.stderr, `Error: ${e}\n`);
   return errors.length > 0 ? 1 : 0;
 }

@@ -5,7 +5,7 @@ import { isDangling } from '../../store/records.js';
 import type { Digest } from '../../oci/digest.js';
 import { checkFilterKeys, matchLabelFilters, parseFilterTime, parseFilters } from '../filters.js';
 import { humanSize } from '../humanize.js';
-import { write, type CliContext } from '../context.js';
+import type { CliContext } from '../context.js';
 import type { Opts } from '../program.js';
 import { formatDeleteRecords } from './tag-rmi.js';
 import { collectStore, containerUsers } from './builder.js';
@@ -15,7 +15,7 @@ const WARN_ALL = 'WARNING! This will remove all images without at least one cont
 
 /** Asks a yes/no question on the terminal as docker/cli's PromptForConfirmation does. */
 export async function confirm(ctx: CliContext, message: string): Promise<boolean> {
-  await write(ctx.stdout, `${message}\nAre you sure you want to continue? [y/N] `);
+  await ctx.out(`${message}\nAre you sure you want to continue? [y/N] `);
   const rl = createInterface({ input: ctx.stdin });
   const answer = await new Promise<string>((resolve) => {
     rl.once('line', resolve);
@@ -49,5 +49,5 @@ export async function imagePruneCommand(ctx: CliContext, _args: string[], opts: 
   });
   await collectStore(ctx);
   const head = records.length > 0 ? `Deleted Images:\n${formatDeleteRecords(records, true)}\n` : '';
-  await write(ctx.stdout, `${head}Total reclaimed space: ${humanSize(reclaimed)}\n`);
+  await ctx.out(`${head}Total reclaimed space: ${humanSize(reclaimed)}\n`);
 }

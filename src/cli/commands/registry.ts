@@ -170,9 +170,9 @@ export async function loginCommand(ctx: CliContext, args: string[], opts: Opts):
   if (username === undefined && password === undefined) {
     const saved = await getCredentials(loginHost(server));
     if (saved) {
-      await write(ctx.stdout, 'Authenticating with existing credentials...\n');
+      await ctx.out('Authenticating with existing credentials...\n');
       await login(server, saved);
-      await write(ctx.stdout, 'Login Succeeded\n');
+      await ctx.out('Login Succeeded\n');
       return;
     }
   }
@@ -187,12 +187,12 @@ export async function loginCommand(ctx: CliContext, args: string[], opts: Opts):
   if (stored.helper === undefined) {
     await write(ctx.stderr, `WARNING! Your password will be stored unencrypted in ${stored.file}.\nConfigure a credential helper to remove this warning. See\nhttps://docs.docker.com/engine/reference/commandline/login/#credentials-store\n\n`);
   }
-  await write(ctx.stdout, 'Login Succeeded\n');
+  await ctx.out('Login Succeeded\n');
 }
 
 /** Reads one line from the terminal; without echo for passwords. */
 async function prompt(ctx: CliContext, question: string, echo: boolean): Promise<string> {
-  await write(ctx.stdout, question);
+  await ctx.out(question);
   const stdin = ctx.stdin as NodeJS.ReadStream;
   const raw = !echo && typeof stdin.setRawMode === 'function';
   if (raw) stdin.setRawMode(true);
@@ -228,7 +228,7 @@ async function prompt(ctx: CliContext, question: string, echo: boolean): Promise
 /** `slipway logout [SERVER]` */
 export async function logoutCommand(ctx: CliContext, args: string[]): Promise<void> {
   const server = args[0];
-  await write(ctx.stdout, `Removing login credentials for ${loginDisplayName(server)}\n`);
+  await ctx.out(`Removing login credentials for ${loginDisplayName(server)}\n`);
   await logout(server);
 }
 
@@ -273,5 +273,5 @@ export async function searchCommand(ctx: CliContext, args: string[], opts: Opts)
     headers: { Name: 'NAME', Description: 'DESCRIPTION', StarCount: 'STARS', IsOfficial: 'OFFICIAL', IsAutomated: 'AUTOMATED' },
     typeName: '*formatter.searchContext', rows,
   });
-  await write(ctx.stdout, text);
+  await ctx.out(text);
 }

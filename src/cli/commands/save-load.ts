@@ -9,7 +9,7 @@ import { saveArchive, saveArchiveToFile, type SaveItem } from '../../archive/sav
 import { familiarString, fullName, parseAnyReference, parseReference } from '../../oci/reference.js';
 import type { ImageRecord } from '../../store/records.js';
 import { findImage } from '../../store/resolve.js';
-import { write, type CliContext } from '../context.js';
+import type { CliContext } from '../context.js';
 import type { Opts } from '../program.js';
 
 /** `slipway save [-o FILE] IMAGE...` */
@@ -97,7 +97,7 @@ export async function loadCommand(ctx: CliContext, _args: string[], opts: Opts):
     if (img.names.length === 0) lines.push(`Loaded image ID: ${img.id}`);
     for (const n of img.names) lines.push(`Loaded image: ${familiarString(parseReference(n))}`);
   }
-  await write(ctx.stdout, lines.map((l) => `${l}\n`).join(''));
+  await ctx.out(lines.map((l) => `${l}\n`).join(''));
 }
 
 /** Opens a file for reading, turning "no such file" into Docker's wording. */

@@ -6,7 +6,7 @@ import { familiarName, parseReference } from '../../oci/reference.js';
 import { shortId } from '../../oci/digest.js';
 import { createdSince, humanSize, humanSizeWithPrecision } from '../humanize.js';
 import { renderFormatted } from '../format.js';
-import { write, type CliContext } from '../context.js';
+import type { CliContext } from '../context.js';
 import type { Opts } from '../program.js';
 import { cacheId, cacheUsage } from './builder.js';
 import { listContainerRecords, type Container } from '../../container/records.js';
@@ -74,7 +74,7 @@ export async function systemDfCommand(ctx: CliContext, _args: string[], opts: Op
   const cache = await cacheUsage(ctx);
   const containers = await containerUsage(ctx);
   if (opts.verbose && !opts.format) {
-    await write(ctx.stdout, verbose(ctx, usage, cache, containers));
+    await ctx.out(verbose(ctx, usage, cache, containers));
     return;
   }
   const activeIds = new Set(containers.list.map((x) => x.c.record.image).filter((id) => usage.records.some((r) => r.id === id)));
@@ -89,7 +89,7 @@ export async function systemDfCommand(ctx: CliContext, _args: string[], opts: Op
     { Type: 'Local Volumes', TotalCount: '0', Active: '0', Size: '0B', Reclaimable: '0B' },
     { Type: 'Build Cache', TotalCount: String(cache.records.length), Active: '0', Size: humanSize(cache.size), Reclaimable: humanSize(cache.size) },
   ];
-  await write(ctx.stdout, renderFormatted({
+  await ctx.out(renderFormatted({
     format: (opts.format as string | undefined) || 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}',
     headers: SUMMARY_HEADERS, typeName: '*formatter.diskUsageContext', rows,
   }));

@@ -38,7 +38,7 @@ export async function rmiCommand(ctx: CliContext, words: string[], opts: Opts): 
   for (const word of words) {
     try {
       const { records } = await deleteImage(store, word, { force: Boolean(opts.force), containers });
-      await write(ctx.stdout, formatDeleteRecords(records));
+      await ctx.out(formatDeleteRecords(records));
     } catch (err) {
       if (!(err instanceof SlipwayError)) throw err;
       await write(ctx.stderr, `Error: ${err.message}\n`);

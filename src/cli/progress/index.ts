@@ -44,6 +44,8 @@ const TICK_MS = 150;
 
 /** Creates a progress display writing to `out` in the given mode. */
 export function createProgressRenderer(options: ProgressRendererOptions): ProgressRenderer {
+  // `quiet` never touches `out` (it may be a getter that makes process.stderr).
+  if (options.mode === 'quiet') return { reporter: () => undefined, finish: () => Promise.resolve() };
   const { out } = options;
   const now = options.now ?? Date.now;
   const requested = options.mode ?? 'auto';
@@ -52,7 +54,6 @@ export function createProgressRenderer(options: ProgressRendererOptions): Progre
     if (s !== '') out.write(s);
   };
   const ended = (): Promise<void> => new Promise((resolve) => out.write('', () => resolve()));
-  if (mode === 'quiet') return { reporter: () => undefined, finish: () => Promise.resolve() };
   if (mode === 'rawjson') return rawJsonRenderer(write, now, ended);
   if (mode === 'plain') return plainRenderer(write, now, ended);
   return ttyRenderer(out, write, now, ended);
