@@ -227,7 +227,8 @@ export class BuildContext {
     try {
       return fs.readdirSync(this.abs(rel), { withFileTypes: true }).sort((a, b) => compareNames(a.name, b.name));
     } catch (err) {
-      if (!mustRead && (isErrno(err, 'EACCES') || isErrno(err, 'EPERM'))) return [];
+      // An ignored directory (mustRead false) may also have vanished or been replaced since its parent was listed.
+      if (!mustRead && ['EACCES', 'EPERM', 'ENOENT', 'ENOTDIR'].some((code) => isErrno(err, code))) return [];
       throw contextError(err, rel, 'list');
     }
   }
@@ -252,6 +253,13 @@ export class BuildContext {
       // An ignored file, or a directory no exception reaches, is skipped on the directory's word: no lstat.
       if (step.excluded && (!isDir || step.skipDir)) continue;
       const abs = this.abs(childRel);
+      if (step.excluded) {
+        // A directory an exception may reach into: its lstat waits until something below it is visible.
+        const h: Held = { rel: childRel, abs, parent: held, emitted: false };
+        if (depth > 1) yield* this.walkDir(childRel, step.state, true, h, depth - 1);
+        else if (this.lstat(childRel) !== undefined) yield* release(h);
+        continue;
+      }
       let st: EntryStats | undefined;
       try {
         st = lstatLite(abs);
@@ -261,12 +269,6 @@ export class BuildContext {
       }
       if (st === undefined || st.isDirectory() !== isDir) continue; // vanished or replaced since the listing
       const entry = { rel: childRel, abs, stats: st };
-      if (step.excluded) {
-        const h = { entry, parent: held, emitted: false };
-        if (depth > 1) yield* this.walkDir(childRel, step.state, true, h, depth - 1);
-        else if (this.lstat(childRel) !== undefined) yield* release(h);
-        continue;
-      }
       yield* release(held);
       yield entry;
       if (isDir && depth > 1) yield* this.walkDir(childRel, step.state, false, undefined, depth - 1);
@@ -275,14 +277,24 @@ export class BuildContext {
 }
 
 /** An ignored directory held back until a visible descendant shows up. */
-interface Held { entry: ContextEntry; parent: Held | undefined; emitted: boolean }
+/** An ignored directory walked for exceptions, not yet emitted (nor lstat'ed). */
+interface Held { rel: string; abs: string; parent: Held | undefined; emitted: boolean }
 
-/** The not yet emitted held directories, outermost first. */
+/** The not yet emitted held directories, outermost first, lstat'ed now that a descendant is visible. */
 function release(held: Held | undefined): ContextEntry[] {
   const out: ContextEntry[] = [];
   for (let h = held; h !== undefined && !h.emitted; h = h.parent) {
     h.emitted = true;
-    out.unshift(h.entry);
+    let stats: EntryStats | undefined;
+    try {
+      stats = lstatLite(h.abs);
+    } catch (err) {
+      throw contextError(err, h.rel, 'read');
+    }
+    if (stats === undefined || !stats.isDirectory()) {
+      throw new SlipwayError('BUILD', `"${h.rel}" in the build context disappeared while the build was reading it (was the context changed during the build?)`);
+    }
+    out.unshift({ rel: h.rel, abs: h.abs, stats });
   }
   return out;
 }
