@@ -41,7 +41,7 @@ export function createContext(options: ContextOptions = {}): CliContext {
   let store: ImageStore | undefined;
   let streamTaken = options.stdout !== undefined;
   let broken = false;
-  return {
+  const ctx: CliContext = {
     root,
     // process.stdout is a getter that makes the stream: only when a command needs a stream.
     get stdout() {
@@ -50,11 +50,11 @@ export function createContext(options: ContextOptions = {}): CliContext {
       return options.stdout ?? process.stdout;
     },
     out(text: string): Promise<void> {
-      if (streamTaken) return write(this.stdout, text);
+      if (streamTaken) return write(ctx.stdout, text);
       if (broken) return Promise.resolve();
       const rest = writeFd1(text);
       if (rest === 'broken') broken = true;
-      else if (rest !== undefined) return write(this.stdout, rest);
+      else if (rest !== undefined) return write(ctx.stdout, rest);
       return Promise.resolve();
     },
     get stderr() { return options.stderr ?? process.stderr; },
@@ -64,6 +64,7 @@ export function createContext(options: ContextOptions = {}): CliContext {
     store: () => (store ??= new ImageStore(root)),
     commandPath: 'slipway',
   };
+  return ctx;
 }
 
 /** A reader that went away (`slipway images | head -1`) ends the command quietly, as docker's output does. */
