@@ -17,6 +17,14 @@ import { createHash, type Hash } from 'node:crypto';
  */
 export const JS_LIMIT = 8 * 1024;
 
+/**
+ * Bytes this process may still hash in JavaScript. A cached build of a few
+ * steps (configs, manifests, a few cache keys: ~4 kB) stays under it and never
+ * loads node:crypto; a 40-step one hashes its first keys here, then loading
+ * node:crypto (3-4 ms) is cheaper than going on with the cold code.
+ */
+let jsBudget = 8 * 1024;
+
 const K = new Uint32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
   0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -71,10 +79,12 @@ export function sha256HexJs(data: Buffer): string {
   return out.toString('hex');
 }
 
-/** The SHA-256 of a buffer or UTF-8 string as lowercase hex: in JavaScript when small, else node:crypto. */
+/** The SHA-256 of a buffer or UTF-8 string as lowercase hex: in JavaScript when small and within the budget, else node:crypto. */
 export function sha256Hex(data: Buffer | string): string {
   const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  return buf.length <= JS_LIMIT ? sha256HexJs(buf) : createHash('sha256').update(buf).digest('hex');
+  if (buf.length > JS_LIMIT || buf.length > jsBudget) return createHash('sha256').update(buf).digest('hex');
+  jsBudget -= buf.length;
+  return sha256HexJs(buf);
 }
 
 /** An incremental SHA-256 for data that is usually small (see the file header). */
@@ -107,7 +117,7 @@ export function smallHasher(): SmallHasher {
       return self;
     },
     digest() {
-      return big !== undefined ? big.digest('hex') : sha256HexJs(Buffer.concat(parts, size));
+      return big !== undefined ? big.digest('hex') : sha256Hex(Buffer.concat(parts, size));
     },
   };
   return self;
