@@ -206,7 +206,7 @@ export class UrlFetcher {
   }
 
   private recordPath(s: UrlSource): string {
-    return join(this.root, 'buildcache', 'http', `${createHash('sha256').update(`${s.url}\0${s.name}`).digest('hex')}.json`);
+    return join(urlRecordDir(this.root), `${createHash('sha256').update(`${s.url}\0${s.name}`).digest('hex')}.json`);
   }
 
   private async record(s: UrlSource): Promise<UrlRecord | undefined> {
@@ -225,6 +225,19 @@ export class UrlFetcher {
     await writeFile(tmp, JSON.stringify(rec));
     await rename(tmp, path);
   }
+}
+
+/** Where the ETag records of URL downloads live. */
+function urlRecordDir(root: string): string {
+  return join(root, 'buildcache', 'http');
+}
+
+/**
+ * Forgets the ETag records of every ADD <url> download (`builder prune -a`):
+ * the next build of such a step downloads the file again.
+ */
+export async function forgetUrlRecords(root: string): Promise<void> {
+  await rm(urlRecordDir(root), { recursive: true, force: true });
 }
 
 /** Options of UrlFetcher.entries. */

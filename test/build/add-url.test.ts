@@ -11,7 +11,7 @@ import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
@@ -196,6 +196,13 @@ describe('slipway build: ADD <url>', () => {
     assert.doesNotMatch(changed.stderr, /CACHED/);
     assert.notEqual(await idOf('url-etag:3'), first);
     assert.match(layers('url-etag:3')[0]?.at(-1) ?? '', / 18 .* v$/);
+
+    // builder prune -a forgets the recorded ETag: the next build asks without If-None-Match
+    await client.ok(['builder', 'prune', '-a', '-f']);
+    assert.equal(existsSync(join(client.root, 'buildcache', 'http')), false);
+    const afterPrune = hits.length;
+    assert.equal((await build('url-etag:4', df)).status, 0);
+    assert.deepEqual(hits.slice(afterPrune).map((h) => [h.ifNoneMatch, h.status]), [[undefined, 200]]);
   });
 
   test('without an ETag the file is downloaded again and compared by content', async () => {

@@ -68,6 +68,7 @@ export async function builderPruneCommand(ctx: CliContext, _args: string[], opts
   const used = all ? new Set<Digest>() : await imageLayers(ctx);
   const doomed = (await cache.list()).filter((r) => !used.has(r.layer.digest) && !until.some((t) => Date.parse(r.lastUsedAt) >= t));
   await cache.remove(doomed);
+  if (all && until.length === 0) await (await import('../../build/add-url.js')).forgetUrlRecords(ctx.root);
   const gc = await collectStore(ctx);
   const freed = new Set(gc.deleted);
   const total = doomed.filter((r) => freed.has(r.layer.digest)).reduce((n, r) => n + r.layer.diskSize, 0);
