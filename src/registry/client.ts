@@ -117,6 +117,12 @@ export async function responseError(res: HttpResponse, what: string): Promise<Sl
   }
 }
 
+/** The first byte of a `Content-Range: bytes A-B/N` header, or undefined. */
+function rangeStart(header: string | undefined): number | undefined {
+  const m = /^bytes (\d+)-\d+\/(?:\d+|\*)$/.exec(header?.trim() ?? '');
+  return m ? Number(m[1]) : undefined;
+}
+
 /** Request details for RegistryClient.send. */
 export interface SendOptions {
   method: string;
@@ -208,6 +214,22 @@ export class RegistryClient {
     const res = await this.send({ method: 'GET', path: `/v2/${repo}/blobs/${digest}`, scopes: [pullScope(repo)] });
     if (res.status !== 200) throw await responseError(res, `blob ${digest} of ${this.host}/${repo}`);
     return res;
+  }
+
+  /**
+   * Opens a blob for reading from byte `offset` on (a `Range: bytes=N-`
+   * request). `start` is where the body begins: `offset` when the registry
+   * answered 206 with that range, else 0 (it ignored the range, or refused
+   * it with 416 and the whole blob was asked for again).
+   */
+  async getBlobFrom(repo: string, digest: Digest, offset: number): Promise<{ res: HttpResponse; start: number }> {
+    if (offset <= 0) return { res: await this.getBlob(repo, digest), start: 0 };
+    const res = await this.send({ method: 'GET', path: `/v2/${repo}/blobs/${digest}`, scopes: [pullScope(repo)], headers: { range: `bytes=${offset}-` } });
+    if (res.status === 206 && rangeStart(res.headers['content-range']) === offset) return { res, start: offset };
+    if (res.status === 200) return { res, start: 0 };
+    if (res.status !== 206 && res.status !== 416) throw await responseError(res, `blob ${digest} of ${this.host}/${repo}`);
+    res.body.destroy();
+    return { res: await this.getBlob(repo, digest), start: 0 };
   }
 
   /** Tries a cross-repository mount; when refused, the upload session the registry opened instead. */

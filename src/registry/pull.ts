@@ -5,26 +5,25 @@
  * compressed digest and size while it streams, decompressed into the
  * store (its uncompressed digest must be the config's diff ID) and scanned
  * for unsafe entries; then commit the image with its tag and RepoDigest.
- * Layers already in the store are not fetched, so a pull that was
- * interrupted finishes without fetching again what had arrived. Nothing
- * becomes visible until every byte has been checked.
+ * Layers already in the store are not fetched, and a layer whose download
+ * was interrupted resumes from its partial file (layer-download.ts), so a
+ * pull run again finishes without fetching again what had arrived.
+ * Nothing becomes visible until every byte has been checked.
  */
-import type { Readable } from 'node:stream';
 import { SlipwayError } from '../errors.js';
 import { digestOf, isDigest, type Digest } from '../oci/digest.js';
 import { MediaType, isIndexType, isLayerType, isManifestType } from '../oci/media-types.js';
 import { formatPlatform, hostPlatform, matchPlatform, type Platform } from '../oci/platform.js';
 import { familiarString, fullName, registryHost, withDefaultTag, type Reference } from '../oci/reference.js';
 import type { Descriptor, ImageConfig, ImageIndex, Manifest } from '../oci/types.js';
-import type { HashWorkerPool } from '../archive/hash-worker.js';
-import { stageLayer } from '../image/stage-layer.js';
 import { scanTar } from '../layer/index.js';
 import type { ImageStore } from '../store/image-store.js';
 import { Annotation } from '../store/refs.js';
 import { connectRegistry, type ConnectOptions, type RegistryClient } from './client.js';
 import { readBody } from './http.js';
 import { rememberLayer } from './layer-records.js';
-import { VerifyStream, mapLimit, shortDigest } from './util.js';
+import { downloadLayer, type DownloadContext } from './layer-download.js';
+import { mapLimit, shortDigest } from './util.js';
 
 /** Progress of one layer, as Docker words it ('Pulling fs layer', 'Downloading', 'Pull complete' ...). */
 export interface LayerEvent {
@@ -156,53 +155,6 @@ interface LayerJob {
   diffId: Digest;
 }
 
-/** What the layer downloads of one pull share. */
-interface Transfer {
-  opts: PullOptions;
-  client: RegistryClient;
-  repo: string;
-  /** Response bodies in flight (destroyed when another layer fails). */
-  live: Set<Readable>;
-  /** Hashes diff IDs on a worker thread, so the two SHA-256 passes of a layer use both cores. */
-  pool: HashWorkerPool;
-}
-
-/**
- * Downloads one layer into the store (committed at once, so a later pull
- * need not fetch it again). The compressed bytes are hashed on this thread
- * while they stream, the uncompressed bytes on the pool's thread; an
- * uncompressed layer (its digest is its diff ID) is hashed once.
- */
-async function downloadLayer(t: Transfer, job: LayerJob): Promise<number> {
-  const { desc, diffId } = job;
-  const { opts } = t;
-  const id = shortDigest(desc.digest);
-  const what = `layer ${desc.digest}`;
-  const res = await t.client.getBlob(t.repo, desc.digest);
-  const progress = (n: number): void => opts.onLayer?.({ id, status: 'Downloading', current: n, total: desc.size });
-  const verify = new VerifyStream({ digest: desc.digest, size: desc.size }, what, progress, desc.digest === diffId);
-  // A short blob can fail its check before the stage starts reading; the stage still gets the error (the stream stays errored).
-  verify.on('error', () => undefined);
-  t.live.add(res.body);
-  res.body.on('error', (err) => verify.destroy(err instanceof SlipwayError ? err : new SlipwayError('REGISTRY', `${what}: download failed: ${err.message}`, { cause: err })));
-  verify.on('end', () => {
-    opts.onLayer?.({ id, status: 'Verifying Checksum' });
-    opts.onLayer?.({ id, status: 'Download complete' });
-  });
-  res.body.pipe(verify);
-  try {
-    const staged = await stageLayer(opts.store.blobs, verify, what, { hasher: t.pool.hasher() });
-    if (staged.blob.digest !== diffId) {
-      await opts.store.blobs.discard(staged.blob);
-      throw new SlipwayError('DIGEST_MISMATCH', `${what}: its uncompressed content has digest ${staged.blob.digest}, but the image config says ${diffId}`);
-    }
-    await opts.store.blobs.commit(staged.blob);
-    return staged.diskSize;
-  } finally {
-    t.live.delete(res.body);
-  }
-}
-
 /**
  * Pulls `opts.ref` into the store. Throws (with nothing new visible: no
  * tag, no image) on any registry error, digest mismatch, truncated or
@@ -246,8 +198,8 @@ export async function pullImage(opts: PullOptions): Promise<PullResult> {
   return { id: configDesc.digest, digest: resolved.digest, upToDate };
 }
 
-/** Slots of the diff-ID hashing ring per concurrent download (1 MiB each). */
-const RING_SLOTS_PER_LAYER = 6;
+/** Ring slots (1 MiB each) per concurrent download: the one being filled, zlib's input, partial-file writes, the hashing queue. */
+const RING_SLOTS_PER_LAYER = 12;
 
 async function transferLayers(opts: PullOptions, client: RegistryClient, repo: string, jobs: LayerJob[]): Promise<number[]> {
   const { store } = opts;
@@ -276,10 +228,11 @@ async function transferLayers(opts: PullOptions, client: RegistryClient, repo: s
   };
   const { HashWorkerPool } = await import('../archive/hash-worker.js');
   const { SlotRing } = await import('../archive/slot-ring.js');
-  const t: Transfer = { opts, client, repo, live: new Set(), pool: new HashWorkerPool(new SlotRing(1 << 20, RING_SLOTS_PER_LAYER * Math.min(concurrency, missing.length))) };
+  const ring = new SlotRing(1 << 20, RING_SLOTS_PER_LAYER * Math.min(concurrency, missing.length));
+  const t: DownloadContext = { blobs: store.blobs, client, repo, ring, live: new Set(), pool: new HashWorkerPool(ring) };
   try {
     await mapLimit(missing, concurrency, async (i) => {
-      sizes[i] = await withRetries(() => downloadLayer(t, jobs[i] as LayerJob));
+      sizes[i] = await withRetries(() => fetchLayer(t, opts, jobs[i] as LayerJob));
       done[i] = true;
       announce();
     }, () => {
@@ -289,6 +242,21 @@ async function transferLayers(opts: PullOptions, client: RegistryClient, repo: s
     await t.pool.close();
   }
   return sizes;
+}
+
+/** One layer, with Docker's progress events; returns Docker's size of it. */
+async function fetchLayer(t: DownloadContext, opts: PullOptions, job: LayerJob): Promise<number> {
+  const { desc } = job;
+  const id = shortDigest(desc.digest);
+  const result = await downloadLayer(t, {
+    desc, diffId: job.diffId,
+    onBytes: (n) => opts.onLayer?.({ id, status: 'Downloading', current: n, total: desc.size }),
+    onComplete: () => {
+      opts.onLayer?.({ id, status: 'Verifying Checksum' });
+      opts.onLayer?.({ id, status: 'Download complete' });
+    },
+  });
+  return result.diskSize;
 }
 
 /** Retries a layer download after a network failure (not after a verification failure). */

@@ -14,6 +14,7 @@ import { isIndexType } from '../oci/media-types.js';
 import type { Descriptor, ImageIndex, Manifest } from '../oci/types.js';
 import type { BlobStore } from './blobs.js';
 import { processAlive } from './lock.js';
+import { cleanPartials, parsePartialName } from './partial.js';
 import { readRefs, underStoreLock } from './refs.js';
 
 /** What a collection removed. */
@@ -73,12 +74,17 @@ async function leasedDigests(root: string): Promise<Set<string>> {
   return out;
 }
 
-/** Removes ingest files left by processes that no longer run. */
+/**
+ * Removes ingest files left by processes that no longer run, and partial
+ * downloads (kept for a resume) that nobody has written for a day.
+ */
 async function cleanIngest(root: string): Promise<void> {
   const dir = join(root, 'ingest');
   for (const name of await listDir(dir)) {
+    if (parsePartialName(name)) continue;
     if (!processAlive(Number(name.split('-')[0]))) await unlink(join(dir, name)).catch(() => undefined);
   }
+  await cleanPartials(root);
 }
 
 /**

@@ -1,17 +1,18 @@
-/** Registry building blocks without a server: challenges, config.json, insecure hosts, search terms, index selection, verification. */
+/** Registry building blocks without a server: challenges, config.json, insecure hosts, search terms, index selection, ring filling, partial download files. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { createHash } from 'node:crypto';
+import { basename, join } from 'node:path';
 import { parseChallenges } from '../../src/registry/auth.js';
 import { authKey, eraseCredentials, getCredentials, storeCredentials } from '../../src/registry/credentials.js';
 import { allowsPlainHttp, isListedInsecure, isLoopback } from '../../src/registry/tls.js';
 import { splitSearchTerm } from '../../src/registry/search.js';
 import { selectManifest } from '../../src/registry/pull.js';
-import { VerifyStream } from '../../src/registry/util.js';
+import { RingFill } from '../../src/registry/ring-fill.js';
+import { SlotRing } from '../../src/archive/slot-ring.js';
+import { cleanPartials, openPartial, parsePartialName, releasePartial } from '../../src/store/partial.js';
 import { parseReference, registryHost } from '../../src/oci/reference.js';
 import type { Digest } from '../../src/oci/digest.js';
 
@@ -88,18 +89,55 @@ test('an index entry is chosen by platform (normalised), attestations ignored', 
   assert.throws(() => selectManifest(index, { os: 'linux', architecture: 's390x' }), /no matching manifest for linux\/s390x/);
 });
 
-test('VerifyStream passes exact content and refuses wrong, short or long content', async () => {
-  const data = Buffer.from('hello registry');
-  const digest = `sha256:${createHash('sha256').update(data).digest('hex')}` as Digest;
-  const drain = async (input: Buffer, expected: { digest: Digest; size: number }) => {
-    const v = new VerifyStream(expected, 'blob');
-    Readable.from([input]).pipe(v);
-    const out: Buffer[] = [];
-    for await (const c of v) out.push(c as Buffer);
-    return Buffer.concat(out);
-  };
-  assert.deepEqual(await drain(data, { digest, size: data.length }), data);
-  await assert.rejects(drain(Buffer.from('hello REGISTRY'), { digest, size: data.length }), /blob: the registry sent content with digest/);
-  await assert.rejects(drain(data.subarray(0, 5), { digest, size: data.length }), /blob: truncated: 5 of 14 bytes/);
-  await assert.rejects(drain(Buffer.concat([data, data]), { digest, size: data.length }), /more than the expected 14 bytes/);
+test('RingFill hands on full slots in order, the last one short, and reads a file straight into slots', async () => {
+  const ring = new SlotRing(8, 3);
+  const seen: string[] = [];
+  const fill = new RingFill(ring, async (c) => {
+    seen.push(c.toString());
+    await new Promise((r) => setTimeout(r, 1));
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'slipway-ringfill-'));
+  writeFileSync(join(dir, 'f'), 'abcdefghijk');
+  const fh = await open(join(dir, 'f'), 'r');
+  await fill.readFile(fh, 11);
+  await fh.close();
+  for (const part of ['lmn', 'opqrstuvwxyz0123456789']) await fill.add(Buffer.from(part));
+  await fill.finish();
+  assert.deepEqual(seen, ['abcdefgh', 'ijklmnop', 'qrstuvwx', 'yz012345', '6789']);
+  assert.equal(fill.offset, 36);
+  const failing = new RingFill(ring, () => { throw new Error('handler failed'); });
+  await assert.rejects(async () => {
+    for (let i = 0; i < 10; i++) await failing.add(Buffer.alloc(8));
+    await failing.finish();
+  }, /handler failed/);
+  await failing.close();
+  const free = await Promise.all([ring.acquire(), ring.acquire(), ring.acquire()]);
+  assert.equal(free.length, 3, 'every slot was given back');
+});
+
+test('partial downloads: named by digest, adopted by one process, released, cleaned by age', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'slipway-partial-'));
+  const digest = `sha256:${'ab'.repeat(32)}` as Digest;
+  const a = await openPartial(root, digest);
+  assert.equal(a.resumed, 0);
+  assert.deepEqual(parsePartialName(basename(a.path)), { hex: 'ab'.repeat(32), pid: process.pid });
+  await a.fh.write(Buffer.from('12345'));
+  const b = await openPartial(root, digest);
+  assert.equal(b.resumed, 0, 'a partial file written by a live process is not shared');
+  await releasePartial(b, true);
+  await releasePartial(a, true);
+  const released = join(root, 'ingest', `${'ab'.repeat(32)}.partial`);
+  assert.equal(statSync(released).size, 5);
+  const c = await openPartial(root, digest);
+  assert.equal(c.resumed, 5, 'a released partial file is adopted');
+  assert.equal(existsSync(released), false);
+  await releasePartial(c, false);
+  assert.deepEqual(readdirSync(join(root, 'ingest')), []);
+  writeFileSync(released, 'old');
+  const dead = join(root, 'ingest', `${'cd'.repeat(32)}.999999999-1-x.partial`);
+  writeFileSync(dead, 'orphan');
+  await cleanPartials(root, 60_000);
+  assert.equal(readdirSync(join(root, 'ingest')).length, 2, 'young partial files are kept');
+  await cleanPartials(root, 60_000, Date.now() + 120_000);
+  assert.deepEqual(readdirSync(join(root, 'ingest')), []);
 });

@@ -1,0 +1,273 @@
+/**
+ * Downloading one layer blob into the store, resumably. The response body
+ * is copied into 1 MiB slots of a shared SlotRing; each slot is hashed on
+ * the hashing worker (the blob's digest, no copy) and, for a compressed
+ * layer, also written to a partial file (ingest/<hex>...partial, see
+ * store/partial) and inflated; the uncompressed bytes go through a
+ * LayerSink (written, hashed into the diff ID, scanned as a tar, fsynced).
+ * An uncompressed layer is hashed once, and its partial file is the
+ * layer's own ingest file. Only when the blob's size and digest and the
+ * diff ID all check is the layer renamed into the store.
+ *
+ * An interrupted download leaves its partial file; the next download of
+ * the same digest reads those bytes back (hashing them again), asks the
+ * registry for the rest with a Range request, and verifies the whole.
+ */
+import { open, unlink, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough, type Readable, type Transform } from 'node:stream';
+import { zlib } from '../builtins.js';
+import { SlipwayError, isSlipwayError } from '../errors.js';
+import { newHasher, type Digest } from '../oci/digest.js';
+import type { Descriptor } from '../oci/types.js';
+import type { HashWorkerPool } from '../archive/hash-worker.js';
+import type { SlotRing } from '../archive/slot-ring.js';
+import { decompress, detectCompression } from '../layer/index.js';
+import type { BlobStore, IncrementalHasher } from '../store/blobs.js';
+import { openPartial, releasePartial, resetPartial, type PartialFile } from '../store/partial.js';
+import { uniqueSuffix } from '../store/unique.js';
+import type { RegistryClient } from './client.js';
+import { FileWriter, LayerSink, type SinkResult } from './layer-sink.js';
+import { RingFill } from './ring-fill.js';
+
+/** What the layer downloads of one pull share. */
+export interface DownloadContext {
+  blobs: BlobStore;
+  client: RegistryClient;
+  repo: string;
+  ring: SlotRing;
+  /** Hashes slots on a worker thread. */
+  pool: HashWorkerPool;
+  /** Response bodies in flight (destroyed when another layer fails). */
+  live: Set<Readable>;
+}
+
+/** One layer to fetch. */
+export interface LayerDownload {
+  desc: Descriptor;
+  diffId: Digest;
+  /** Bytes of the blob received so far (resumed bytes included). */
+  onBytes?: (n: number) => void;
+  /** Called once every byte has arrived. */
+  onComplete?: () => void;
+}
+
+/** What a download did. */
+export interface DownloadResult {
+  /** Docker's size of the layer. */
+  diskSize: number;
+  /** Bytes of the blob found in a partial file instead of fetched. */
+  resumed: number;
+}
+
+/** True for failures that say the bytes themselves are wrong (a partial file of them is useless). */
+function contentError(err: unknown): boolean {
+  return (isSlipwayError(err, 'DIGEST_MISMATCH') && !/truncated/.test(err.message)) || isSlipwayError(err, 'INVALID_ARCHIVE');
+}
+
+/**
+ * Downloads, verifies and commits one layer (its diff ID becomes a blob).
+ * A resumed download whose bytes turn out wrong is started again once
+ * from the first byte.
+ */
+export async function downloadLayer(t: DownloadContext, job: LayerDownload): Promise<DownloadResult> {
+  const partial = await openPartial(t.blobs.root, job.desc.digest);
+  try {
+    return await attempt(t, job, partial);
+  } catch (err) {
+    if (partial.resumed > 0 && contentError(err)) {
+      await releasePartial(partial, false);
+      return attempt(t, job, await openPartial(t.blobs.root, job.desc.digest));
+    }
+    throw err;
+  }
+}
+
+async function attempt(t: DownloadContext, job: LayerDownload, opened: PartialFile): Promise<DownloadResult> {
+  const { desc } = job;
+  let partial = opened.resumed > desc.size ? await resetPartial(opened) : opened;
+  const what = `layer ${desc.digest}`;
+  let res: Readable | undefined;
+  let fill: RingFill | undefined;
+  let pipe: Pipeline | undefined;
+  try {
+    if (partial.resumed < desc.size) {
+      const got = await t.client.getBlobFrom(t.repo, desc.digest, partial.resumed);
+      if (got.start === 0 && partial.resumed > 0) partial = await resetPartial(partial);
+      res = got.res.body;
+      t.live.add(res);
+    }
+    const p = new Pipeline(t, job, partial);
+    pipe = p;
+    const f = new RingFill(t.ring, (chunk) => p.slot(chunk));
+    fill = f;
+    if (partial.resumed > 0) await f.readFile(partial.fh, partial.resumed);
+    if (res) await receive(res, f, desc.size, what);
+    await f.finish();
+    if (f.offset !== desc.size) throw new SlipwayError('DIGEST_MISMATCH', `${what}: truncated: ${f.offset} of ${desc.size} bytes arrived`);
+    job.onComplete?.();
+    const diskSize = await p.finish();
+    return { diskSize, resumed: partial.resumed };
+  } catch (err) {
+    res?.destroy();
+    await fill?.close(!contentError(err));
+    await pipe?.abort();
+    await releasePartial(partial, !contentError(err));
+    throw err;
+  } finally {
+    if (res) t.live.delete(res);
+  }
+}
+
+/** Copies the response body into the ring, failing as soon as more than `size` bytes arrive. */
+async function receive(body: Readable, fill: RingFill, size: number, what: string): Promise<void> {
+  try {
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      if (fill.offset + fill.pending + chunk.length > size) throw new SlipwayError('DIGEST_MISMATCH', `${what}: more than the expected ${size} bytes arrived`);
+      await fill.add(chunk);
+    }
+  } catch (err) {
+    if (err instanceof SlipwayError) throw err;
+    throw new SlipwayError('REGISTRY', `${what}: download failed: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/**
+ * The work on a blob's slots: its digest on the worker; for a compressed
+ * blob the partial file and the decompressor, feeding a LayerSink on an
+ * ingest file of its own; for an uncompressed one, the LayerSink on the
+ * partial file itself.
+ */
+class Pipeline {
+  private readonly blobHash;
+  private mode: 'none' | 'compressed' | undefined;
+  private sink: LayerSink | undefined;
+  private sinkFile: { fh: FileHandle; path: string } | undefined;
+  private tee: FileWriter | undefined;
+  private inflate: Transform | PassThrough | undefined;
+  private drained: Promise<void> | undefined;
+  private received = 0;
+  /** Why the decompression side stopped early. */
+  private failure: unknown;
+
+  constructor(private readonly t: DownloadContext, private readonly job: LayerDownload, private readonly partial: PartialFile) {
+    this.blobHash = t.pool.hasher();
+  }
+
+  private get what(): string {
+    return `layer ${this.job.desc.digest}`;
+  }
+
+  /** Handles the next slot of the blob (the slot is reused once this returns, unless held). */
+  async slot(chunk: Buffer): Promise<void> {
+    if (this.failure !== undefined) throw this.failure;
+    if (this.mode === undefined) await this.start(chunk);
+    this.received += chunk.length;
+    this.job.onBytes?.(this.received);
+    if (this.mode === 'none') {
+      await this.sink?.write(chunk);
+      return;
+    }
+    void this.blobHash.update(chunk);
+    await this.tee?.write(chunk);
+    await this.toInflate(chunk);
+  }
+
+  private async start(first: Buffer): Promise<void> {
+    const retain = (c: Buffer): (() => void) => this.t.ring.retain(c);
+    const kind = detectCompression(first.subarray(0, 6));
+    if (kind === 'none') {
+      this.mode = 'none';
+      // The blob is the layer: hashed once (its digest must also be the diff ID).
+      this.sink = new LayerSink({ fh: this.partial.fh, hasher: this.blobHash, label: this.what, skip: this.partial.resumed, retain });
+      return;
+    }
+    this.mode = 'compressed';
+    this.tee = new FileWriter(this.partial.fh, { skip: this.partial.resumed, retain });
+    const path = join(this.t.blobs.root, 'ingest', uniqueSuffix());
+    this.sinkFile = { fh: await open(path, 'wx', 0o644), path };
+    this.sink = new LayerSink({ fh: this.sinkFile.fh, hasher: inlineHasher(), label: this.what });
+    if (kind === 'gzip') {
+      // Node passes stream options through to the Transform (its types omit them): a few slots queue at zlib's input.
+      const streamOpts = { writableHighWaterMark: 4 << 20, readableHighWaterMark: 2 << 20 };
+      this.inflate = zlib().createGunzip({ chunkSize: 1 << 20, ...streamOpts });
+      this.drained = this.consume(this.inflate);
+    } else {
+      const input = new PassThrough();
+      this.inflate = input;
+      this.drained = decompress(input).then((out) => this.consume(out));
+    }
+    this.inflate.on('error', () => undefined); // seen by consume (or decompress) as its stream's error
+    this.drained.catch((err: unknown) => {
+      this.failure ??= err;
+      this.inflate?.destroy();
+    });
+  }
+
+  private async consume(out: Readable): Promise<void> {
+    try {
+      for await (const c of out as AsyncIterable<Buffer>) await this.sink?.write(c);
+    } catch (err) {
+      if (err instanceof SlipwayError) throw err;
+      throw new SlipwayError('INVALID_ARCHIVE', `${this.what}: decompression failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** Writes a slot to the decompressor, holding it until zlib has read it (ring memory); other programs get a copy. */
+  private async toInflate(chunk: Buffer): Promise<void> {
+    const z = this.inflate as Transform;
+    const isZlib = !(z instanceof PassThrough);
+    const data = isZlib ? chunk : Buffer.from(chunk);
+    const release = isZlib ? this.t.ring.retain(chunk) : undefined;
+    const ok = z.write(data, () => release?.());
+    if (!ok) await Promise.race([new Promise((r) => z.once('drain', r)), this.drained]);
+  }
+
+  /** Ends the blob: checks its digest and the diff ID, then commits the layer; returns Docker's size of it. */
+  async finish(): Promise<number> {
+    const { desc, diffId } = this.job;
+    let result: SinkResult;
+    if (this.mode === 'compressed') {
+      this.inflate?.end();
+      await this.drained;
+      result = await (this.sink as LayerSink).finish();
+      await this.tee?.flush();
+      const hex = await this.blobHash.digest();
+      if (`sha256:${hex}` !== desc.digest) throw new SlipwayError('DIGEST_MISMATCH', `${this.what}: the registry sent content with digest sha256:${hex}, expected ${desc.digest}`);
+    } else {
+      this.sink ??= new LayerSink({ fh: this.partial.fh, hasher: this.blobHash, label: this.what });
+      result = await this.sink.finish();
+      if (result.digest !== desc.digest) throw new SlipwayError('DIGEST_MISMATCH', `${this.what}: the registry sent content with digest ${result.digest}, expected ${desc.digest}`);
+    }
+    if (result.digest !== diffId) throw new SlipwayError('DIGEST_MISMATCH', `${this.what}: its uncompressed content has digest ${result.digest}, but the image config says ${diffId}`);
+    await this.commit(result);
+    return result.diskSize;
+  }
+
+  private async commit(result: SinkResult): Promise<void> {
+    const blobs = this.t.blobs;
+    const file = this.sinkFile ?? { fh: this.partial.fh, path: this.partial.path };
+    await file.fh.close();
+    await blobs.protect(result.digest);
+    await blobs.commit({ digest: result.digest, size: result.size, tmpPath: file.path });
+    this.sinkFile = undefined;
+    if (this.mode === 'compressed') await releasePartial(this.partial, false);
+  }
+
+  /** After a failure: stops the decompressor and the sink, deletes the uncompressed ingest file (the partial file is the caller's). */
+  async abort(): Promise<void> {
+    this.inflate?.destroy();
+    await this.drained?.catch(() => undefined);
+    await this.sink?.abort();
+    await this.tee?.flush().catch(() => undefined);
+    if (this.sinkFile) {
+      await this.sinkFile.fh.close().catch(() => undefined);
+      await unlink(this.sinkFile.path).catch(() => undefined);
+    }
+  }
+}
+
+function inlineHasher(): IncrementalHasher {
+  const h = newHasher();
+  return { update: (c) => { h.update(c); }, digest: async () => h.digest('hex') };
+}
