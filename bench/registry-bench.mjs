@@ -3,7 +3,12 @@
 // push/pull (when a reference engine answers) and skopeo copy. Writes the
 // `registry-1024MB` section of bench/RESULTS.md.
 //
+// Download rows are also run with the store (and curl's files) on tmpfs
+// (/dev/shm, where fsync is free), to separate the software side from the
+// disk, and a durable `curl + sync` baseline stands beside plain curl.
+//
 // Usage: npm run build && node bench/registry-bench.mjs [--size-mb N] [--runs N]
+// (re-runs itself under `flock /tmp/bench.lock`, so two benches never overlap).
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -17,10 +22,15 @@ const arg = (name, dflt) => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? Number(process.argv[i + 1]) : dflt;
 };
+if (!process.env.SLIPWAY_BENCH_LOCKED) {
+  const r = spawnSync('flock', ['/tmp/bench.lock', process.execPath, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, SLIPWAY_BENCH_LOCKED: '1' } });
+  process.exit(r.status ?? 1);
+}
 const sizeMb = arg('--size-mb', 1024);
 const runs = arg('--runs', 1);
 const LAYERS = 5;
 const dir = path.join(os.tmpdir(), `slipway-registry-bench-${sizeMb}`);
+const shm = fs.existsSync('/dev/shm') ? path.join('/dev/shm', `slipway-registry-bench-${process.pid}`) : undefined;
 const DOCKER = '/usr/bin/docker';
 requireBin();
 fs.mkdirSync(dir, { recursive: true });
@@ -72,18 +82,34 @@ function curlUpload(host, repo, files) {
   return ['sh', '-c', script, 'x', ...files];
 }
 
-function curlDownload(host, repo, digests, out) {
-  return ['sh', '-c', `for d in "$@"; do curl -sf -o "${out}/$d" "http://${host}/v2/${repo}/blobs/sha256:$d" || exit 1; done`, 'x', ...digests];
+/** curl of each blob to a file in `out`, sequentially; with `durable`, then `sync FILES` (fsync of each, as the store does). */
+function curlDownload(host, repo, digests, out, durable = false) {
+  const sync = durable ? ` && sync ${digests.map((d) => `"${out}/${d}"`).join(' ')}` : '';
+  return ['sh', '-c', `for d in "$@"; do curl -sf -o "${out}/$d" "http://${host}/v2/${repo}/blobs/sha256:$d" || exit 1; done${sync}`, 'x', ...digests];
 }
 
-function time(argv, prep) {
-  const ms = [];
-  for (let i = 0; i < runs; i++) {
-    prep?.();
-    syncDisk();
-    ms.push(run(argv, { timeoutMs: 1_200_000 }).ms);
+/**
+ * Times `variants` ({ argv, prep }) `runs` times each, interleaved (one run
+ * of every variant per round, so drift in the machine's load spreads over
+ * all of them); `sync` before each run. Returns the median ms of each.
+ */
+function timeInterleaved(variants) {
+  const ms = variants.map(() => []);
+  for (let r = 0; r < runs; r++) {
+    variants.forEach((v, i) => {
+      v.prep?.();
+      syncDisk();
+      ms[i].push(run(v.argv, { timeoutMs: 1_200_000 }).ms);
+    });
   }
-  return median(ms);
+  return ms.map(median);
+}
+
+/** One timed run (the push rows: a second push would find the blobs already in the repository). */
+function time(argv, prep) {
+  prep?.();
+  syncDisk();
+  return run(argv, { timeoutMs: 1_200_000 }).ms;
 }
 
 const meta = await generate();
@@ -91,7 +117,8 @@ const reg = await startRegistry();
 const h = reg.host;
 const m = machine();
 const rows = [];
-const add = (variant, bytes, ms, base) => rows.push([variant, (bytes / 2 ** 20).toFixed(0), ms.toFixed(0), mbps(bytes, ms), base ? (bytes / ms / (base.bytes / base.ms)).toFixed(2) : '']);
+const ratio = (bytes, ms, base) => (base ? (bytes / ms / (base.bytes / base.ms)).toFixed(2) : '');
+const add = (variant, bytes, ms, base, durableBase) => rows.push([variant, (bytes / 2 ** 20).toFixed(0), ms.toFixed(0), mbps(bytes, ms), ratio(bytes, ms, base), ratio(bytes, ms, durableBase)]);
 
 const storeA = path.join(dir, 'store-a');
 rmrf(storeA);
@@ -121,57 +148,79 @@ const manifest = JSON.parse(run(['curl', '-sf', '-H', 'Accept: application/vnd.d
 const gzDigests = manifest.layers.map((l) => l.digest.slice(7));
 const gzBytes = manifest.layers.reduce((s, l) => s + l.size, 0);
 const blobDir = path.join(dir, 'curl-blobs');
-const curlDown = { bytes: gzBytes, ms: time(curlDownload(h, gzName.slice(h.length + 1, -2), gzDigests, blobDir), () => { rmrf(blobDir); fs.mkdirSync(blobDir); }) };
-add('curl download of the 5 gzip blobs (sequential, to files)', gzBytes, curlDown.ms);
+const shmBlobs = shm && path.join(shm, 'curl-blobs');
+const fresh = (d) => () => { rmrf(d); fs.mkdirSync(d, { recursive: true }); };
+const gzRepo = gzName.slice(h.length + 1, -2);
 const rawRepo = `bench/raw-0`;
-const curlDownRaw = { bytes: meta.bytes, ms: time(curlDownload(h, rawRepo, meta.diffs, blobDir), () => { rmrf(blobDir); fs.mkdirSync(blobDir); }) };
-add('curl download of the 5 layer tars (sequential, to files)', meta.bytes, curlDownRaw.ms);
 const storeB = path.join(dir, 'store-b');
-const pullGz = time(slipway(storeB, 'pull', '-q', gzName), () => rmrf(storeB));
-add('slipway pull (gzip layers: verify, gunzip, hash, scan, fsync)', meta.bytes, pullGz, curlDown);
-const pullRaw = time(slipway(storeB, 'pull', '-q', `${h}/${rawRepo}:1`), () => rmrf(storeB));
-add('slipway pull (uncompressed layers)', meta.bytes, pullRaw, curlDownRaw);
-
-// skopeo copy (compresses with gzip on the way up).
-const skopeoUp = time(['skopeo', 'copy', '-q', '--dest-tls-verify=false', `docker-archive:${meta.archive}`, `docker://${h}/bench/skopeo:1`]);
-add('skopeo copy docker-archive → registry (gzip)', meta.bytes, skopeoUp, curlUp);
+const storeShm = shm && path.join(shm, 'store');
 const skopeoDir = path.join(dir, 'skopeo-out');
-const skopeoDown = time(['skopeo', 'copy', '-q', '--src-tls-verify=false', `docker://${h}/bench/skopeo:1`, `dir:${skopeoDir}`], () => rmrf(skopeoDir));
-add('skopeo copy registry → dir (no decompression)', meta.bytes, skopeoDown, curlDown);
-rmrf(skopeoDir);
-
-// docker push/pull through a reference engine, when one answers (never started here).
 const dockerUp = spawnSync(DOCKER, ['version'], { stdio: 'ignore' }).status === 0;
+const dockerName = `${h}/bench/docker:1`;
 if (dockerUp) {
   run([DOCKER, 'load', '-i', meta.archive], { timeoutMs: 600_000 });
-  const name = `${h}/bench/docker:1`;
-  run([DOCKER, 'tag', 'bench/reg:1', name]);
-  const dPush = time([DOCKER, 'push', name]);
-  add('docker push (dockerd 20.10, gzip)', meta.bytes, dPush, curlUp);
-  const dPull = time([DOCKER, 'pull', '-q', name], () => spawnSync(DOCKER, ['rmi', '-f', name, 'bench/reg:1'], { stdio: 'ignore' }));
-  add('docker pull (dockerd 20.10)', meta.bytes, dPull, curlDown);
-  spawnSync(DOCKER, ['rmi', '-f', name, 'bench/reg:1'], { stdio: 'ignore' });
+  run([DOCKER, 'tag', 'bench/reg:1', dockerName]);
 }
+// skopeo copy (compresses with gzip on the way up); single run like the other pushes.
+const skopeoUp = time(['skopeo', 'copy', '-q', '--dest-tls-verify=false', `docker-archive:${meta.archive}`, `docker://${h}/bench/skopeo:1`]);
+const dPush = dockerUp ? time([DOCKER, 'push', dockerName]) : undefined;
+const dockerRm = () => spawnSync(DOCKER, ['rmi', '-f', dockerName, 'bench/reg:1'], { stdio: 'ignore' });
+
+// Downloads: every variant once per round, interleaved.
+const down = [
+  { key: 'curlGz', bytes: gzBytes, label: 'curl download of the 5 gzip blobs (sequential, to files, no fsync)', argv: curlDownload(h, gzRepo, gzDigests, blobDir), prep: fresh(blobDir) },
+  { key: 'curlGzSync', bytes: gzBytes, label: 'curl + sync of the 5 gzip blobs (durable: files fsynced)', argv: curlDownload(h, gzRepo, gzDigests, blobDir, true), prep: fresh(blobDir) },
+  { key: 'curlRaw', bytes: meta.bytes, label: 'curl download of the 5 layer tars (sequential, to files, no fsync)', argv: curlDownload(h, rawRepo, meta.diffs, blobDir), prep: fresh(blobDir) },
+  { key: 'curlRawSync', bytes: meta.bytes, label: 'curl + sync of the 5 layer tars (durable)', argv: curlDownload(h, rawRepo, meta.diffs, blobDir, true), prep: fresh(blobDir) },
+  { key: 'pullGz', bytes: meta.bytes, label: 'slipway pull (gzip layers: verify, gunzip, hash, scan, fsync)', argv: slipway(storeB, 'pull', '-q', gzName), prep: () => rmrf(storeB) },
+  { key: 'pullRaw', bytes: meta.bytes, label: 'slipway pull (uncompressed layers)', argv: slipway(storeB, 'pull', '-q', `${h}/${rawRepo}:1`), prep: () => rmrf(storeB) },
+  ...(shm ? [
+    { key: 'shmCurlGz', bytes: gzBytes, label: 'tmpfs: curl download of the 5 gzip blobs to /dev/shm', argv: curlDownload(h, gzRepo, gzDigests, shmBlobs), prep: fresh(shmBlobs) },
+    { key: 'shmCurlRaw', bytes: meta.bytes, label: 'tmpfs: curl download of the 5 layer tars to /dev/shm', argv: curlDownload(h, rawRepo, meta.diffs, shmBlobs), prep: fresh(shmBlobs) },
+    { key: 'shmPullGz', bytes: meta.bytes, label: 'tmpfs: slipway pull (gzip layers), store on /dev/shm', argv: slipway(storeShm, 'pull', '-q', gzName), prep: () => { rmrf(shmBlobs); rmrf(storeShm); } },
+    { key: 'shmPullRaw', bytes: meta.bytes, label: 'tmpfs: slipway pull (uncompressed layers), store on /dev/shm', argv: slipway(storeShm, 'pull', '-q', `${h}/${rawRepo}:1`), prep: () => rmrf(storeShm) },
+  ] : []),
+  { key: 'skopeoDown', bytes: meta.bytes, label: 'skopeo copy registry → dir (no decompression, no fsync)', argv: ['skopeo', 'copy', '-q', '--src-tls-verify=false', `docker://${h}/bench/skopeo:1`, `dir:${skopeoDir}`], prep: () => { rmrf(storeShm ?? storeB); rmrf(skopeoDir); } },
+  ...(dockerUp ? [{ key: 'dockerPull', bytes: meta.bytes, label: 'docker pull (dockerd 20.10)', argv: [DOCKER, 'pull', '-q', dockerName], prep: () => { rmrf(skopeoDir); dockerRm(); } }] : []),
+];
+const medians = timeInterleaved(down);
+const D = Object.fromEntries(down.map((v, i) => [v.key, { bytes: v.bytes, ms: medians[i], label: v.label }]));
+const row = (k, base, durable) => D[k] && add(D[k].label, D[k].bytes, D[k].ms, base && D[base], durable && D[durable]);
+row('curlGz'); row('curlGzSync', 'curlGz'); row('curlRaw'); row('curlRawSync', 'curlRaw');
+row('pullGz', 'curlGz', 'curlGzSync'); row('pullRaw', 'curlRaw', 'curlRawSync');
+row('shmCurlGz'); row('shmCurlRaw'); row('shmPullGz', 'shmCurlGz'); row('shmPullRaw', 'shmCurlRaw');
+add('skopeo copy docker-archive → registry (gzip)', meta.bytes, skopeoUp, curlUp);
+row('skopeoDown', 'curlGz', 'curlGzSync');
+if (dPush !== undefined) add('docker push (dockerd 20.10, gzip)', meta.bytes, dPush, curlUp);
+row('dockerPull', 'curlGz', 'curlGzSync');
+if (dockerUp) dockerRm();
+rmrf(skopeoDir);
+if (shm) rmrf(shm);
+
 reg.child.kill('SIGKILL');
 rmrf(storeB);
 rmrf(blobDir);
 
-const header = ['variant', 'MiB', 'median wall ms', 'MB/s (uncompressed bytes)', 'throughput vs curl baseline'];
+const header = ['variant', 'MiB', 'median wall ms', 'MB/s (uncompressed bytes)', 'vs plain curl (same target)', 'vs curl + sync (durable)'];
 printTable(header, rows);
 writeResultsSection(`registry-${sizeMb}MB`, `## registry push / pull, ${sizeMb} MiB image (bench/registry-bench.mjs)
 
 ${m.date}; ${m.cores} cores (${m.cpu}), ${m.memGiB} GiB RAM, Linux ${m.kernel}, Node ${m.node}; load average at start ${m.load}
 (other sessions share the machine: wall times are noisy). Registry: Debian docker-registry 2.8 (filesystem storage, HTTP) on 127.0.0.1.
 Image: ${LAYERS} layers, one file of /dev/urandom data each (incompressible: gzip output ≈ input), ${meta.bytes} bytes of layer tars.
-${runs} timed run(s) per variant (median); \`sync\` before each; wall time includes process start-up. Each push goes to a new repository
+Pushes: 1 timed run each (a second push would find the blobs in the repository); downloads: ${runs} run(s) of each variant, interleaved
+(one of each per round), median; \`sync\` before each run; wall time includes process start-up. Each push goes to a new repository
 with slipway's layer records removed, so every layer is compressed and sent again. MB/s counts uncompressed layer bytes for every variant;
-the ratio divides by the curl baseline over the same transfer direction (upload: the layer tars; download: the blobs that were pushed).
-slipway pull verifies the compressed digest while streaming, decompresses, hashes the diff ID, scans the tar and fsyncs each layer.
+ratios divide throughput by a curl baseline over the same transfer direction and target: upload, the layer tars; download, the blobs
+that were pushed, to files on the same disk as the store (\`curl + sync\`: then fsynced, as the store fsyncs every layer), or, for the
+tmpfs rows, with curl's files and the store on /dev/shm (fsync costs nothing there: the software and network side alone).
+slipway pull verifies the compressed digest while streaming, decompresses, hashes the diff ID, scans the tar and fsyncs each layer;
+for a compressed layer it also keeps the compressed bytes in a partial file (ingest/<hex>.partial, for resuming an interrupted pull).
 
 ${markdownTable(header, rows)}
 
 Push gzip stores 1 MiB blocks whose sampled byte entropy is near 8 bits (this image is random data: every block) and deflates the
 rest at level 6 (src/registry/gzip-blocks.ts), so on this image it runs at copy speed; on compressible layers it is zlib level 6.
-Pull hashes the compressed bytes on the main thread and the diff ID on a worker thread (an uncompressed layer once), 3 layers at a time.
-Only \`--runs 1\` is valid for the push rows (later runs find the blobs already in the repository); curl rows swing 1-3x between runs here.
+Pull copies the body into 1 MiB ring slots; the blob digest is hashed on a worker thread, the diff ID of a gzip layer on the main
+thread (an uncompressed layer is hashed once), 3 layers at a time. Curl rows swing 1-3x between runs here.
 `);
