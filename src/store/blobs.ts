@@ -224,6 +224,8 @@ function inlineHasher(): IncrementalHasher {
 
 /** Bytes of writes kept in flight while the next chunk is hashed. */
 const WRITE_BEHIND = 8 << 20;
+/** Writeback of a blob being written starts every this many bytes (see WriteBehind.startWriteback). */
+const EARLY_SYNC = 64 << 20;
 
 /**
  * Positioned writes that run while the caller hashes the next chunk, with
@@ -236,6 +238,10 @@ class WriteBehind {
   private bytes = 0;
   private failure: unknown;
   private last: Promise<unknown> = Promise.resolve();
+  /** Bytes queued since writeback was last started. */
+  private sinceSync = 0;
+  /** A running early writeback (at most one). */
+  private syncing: Promise<void> | undefined;
 
   constructor(private readonly fh: FileHandle, private readonly retain?: (chunk: Buffer) => () => void) {}
 
@@ -252,6 +258,8 @@ class WriteBehind {
     this.size += chunk.length;
     this.inflight.push({ p, n: chunk.length });
     this.bytes += chunk.length;
+    this.sinceSync += chunk.length;
+    if (this.sinceSync >= EARLY_SYNC && this.syncing === undefined) this.startWriteback(p);
     while (this.bytes > WRITE_BEHIND) {
       const first = this.inflight.shift() as { p: Promise<unknown>; n: number };
       await first.p;
@@ -259,7 +267,19 @@ class WriteBehind {
     }
   }
 
+  /**
+   * Starts writeback of what is written so far (an fdatasync in the thread
+   * pool, once `after` is written) without waiting for it: the disk works
+   * while the next bytes are produced, so the fsync before the blob's rename
+   * has less left. Failures are left to that fsync.
+   */
+  private startWriteback(after: Promise<unknown>): void {
+    this.sinceSync = 0;
+    this.syncing = after.then(() => this.fh.datasync()).catch(() => undefined).finally(() => { this.syncing = undefined; });
+  }
+
   async flush(): Promise<void> {
+    await this.syncing;
     await Promise.all(this.inflight.map((w) => w.p));
     this.inflight = [];
     this.bytes = 0;
