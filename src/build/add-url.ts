@@ -149,7 +149,7 @@ export class UrlFetcher {
     const parsed = s.lastModified !== undefined ? Date.parse(s.lastModified) : NaN;
     const mtime = Number.isFinite(parsed) ? Math.floor(parsed / 1000) : 0;
     await utimes(file, mtime, mtime);
-    const plan = resolveSources(openContext({ dir: s.dir }), { sources: [s.name], dest: o.dest, workdir: o.workdir, instruction: 'ADD', destKind: o.destKind });
+    const plan = resolveSources(openContext({ dir: s.dir }), { sources: [s.name], dest: o.dest, workdir: o.workdir, instruction: 'ADD', destKind: o.destKind, literal: true });
     yield* copyEntries(plan, o.copy);
   }
 

@@ -130,6 +130,13 @@ describe('slipway build: ADD <url>', () => {
     assert.equal(layers('url-dir:1')[1]?.at(-1), `-rw------- 0/0 ${HELLO.length} ${LAST_MODIFIED_TAR} srv/moved`);
   });
 
+  test('a URL file name with [ and * is a plain name, not a wildcard', async () => {
+    files.set('/files/v[1]*.txt', { body: HELLO, lastModified: LAST_MODIFIED });
+    const r = await build('url-wild:1', `FROM scratch\nADD ${httpsUrl}/files/v[1]*.txt /srv/\n`);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(layers('url-wild:1')[0]?.at(-1), `-rw------- 0/0 ${HELLO.length} ${LAST_MODIFIED_TAR} srv/v[1]*.txt`);
+  });
+
   test('--chmod and --chown apply to the downloaded file', async () => {
     const r = await build('url-own:1', `FROM scratch\nADD --chown=1000:2000 --chmod=755 ${httpsUrl}/files/hello.txt /bin/hello\n`);
     assert.equal(r.status, 0, r.stderr);

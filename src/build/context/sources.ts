@@ -51,6 +51,8 @@ export interface ResolveSourcesOptions {
   destKind?: (absPath: string) => DestKind | undefined;
   /** Instruction name for messages; default 'COPY'. */
   instruction?: string;
+  /** Sources are plain paths, `[`, `*` and `?` included (a downloaded `ADD <url>` file, which BuildKit copies by its name). */
+  literal?: boolean;
 }
 
 /** A COPY source that does not exist in the context (missing, or excluded by .dockerignore). */
@@ -103,6 +105,12 @@ function wildcardMatches(ctx: BuildContext, source: string, rel: string): Match[
     out.push({ ...follow(ctx, source, e.rel, path.posix.basename(shown)), wild: true });
   }
   return out;
+}
+
+/** A source taken as a plain path, wildcard characters and all. */
+function literalMatch(ctx: BuildContext, source: string): Match {
+  const rel = cleanPath(`/${source}`).slice(1);
+  return follow(ctx, source, rel, path.posix.basename(rel));
 }
 
 /** The matches of one source argument (without --parents). */
@@ -179,7 +187,7 @@ export function resolveSources(ctx: BuildContext, opts: ResolveSourcesOptions): 
   const b = new PlanBuilder(ctx, dest.path, dest.dirSyntax || opts.parents === true, opts.destKind, excludes);
   opts.sources.forEach((source, index) => {
     if (opts.parents === true) { addParents(b, ctx, source, index); return; }
-    const matches = sourceMatches(ctx, source, b.warnings);
+    const matches = opts.literal === true ? [literalMatch(ctx, source)] : sourceMatches(ctx, source, b.warnings);
     const fileDest = !b.destIsDir() && matches.filter((m) => !m.entry.stats.isDirectory()).length > 1;
     if (fileDest) b.warnings.push(`"${source}" matches ${matches.length} paths but the destination "${opts.dest}" is not a directory: each is copied onto it in turn and the last one wins (end the destination with / to copy them all)`);
     for (const m of matches) addMatch(b, ctx, m, index);
