@@ -12,7 +12,7 @@ import { MediaType } from '../oci/media-types.js';
 import { Authorizer, parseChallenges } from './auth.js';
 import { getCredentials, type Credentials } from './credentials.js';
 import { HttpClient, defaultTimeoutMs, readBody, redact, type Body, type HttpResponse } from './http.js';
-import { allowsPlainHttp, tlsSettings } from './tls.js';
+import { allowsPlainHttp, probeTls, speaksPlainHttp, tlsSettings } from './tls.js';
 
 /** The largest manifest or index accepted (the distribution spec suggests 4 MiB). */
 export const MAX_MANIFEST_BYTES = 4 << 20;
@@ -64,12 +64,17 @@ export async function connectRegistry(host: string, options: ConnectOptions = {}
 
 async function ping(http: HttpClient, host: string, env: NodeJS.ProcessEnv): Promise<{ base: URL; res: HttpResponse }> {
   const secure = new URL(`https://${host}`);
+  const plain = new URL(`http://${host}`);
+  // A host that may speak plain HTTP is asked first whether it speaks TLS at all (no CAs loaded for a plain one).
+  const mayBePlain = allowsPlainHttp(host, env);
+  if (mayBePlain && await probeTls(host, Math.min(defaultTimeoutMs(env), 10_000)) === 'plain') {
+    return { base: plain, res: await http.request({ method: 'GET', url: new URL('/v2/', plain) }) };
+  }
   try {
     return { base: secure, res: await http.request({ method: 'GET', url: new URL('/v2/', secure) }) };
   } catch (err) {
-    if (!allowsPlainHttp(host, env) || !speaksPlainHttp(err)) throw tlsHint(host, err, env);
+    if (!mayBePlain || !speaksPlainHttp(err)) throw tlsHint(host, err, env);
   }
-  const plain = new URL(`http://${host}`);
   return { base: plain, res: await http.request({ method: 'GET', url: new URL('/v2/', plain) }) };
 }
 
@@ -79,11 +84,6 @@ function causeText(err: unknown): string {
     parts.push(`${(e as { code?: string }).code ?? ''} ${(e as Error).message ?? ''}`);
   }
   return parts.join(' ');
-}
-
-/** True when an HTTPS attempt failed in a way that suggests a plain-HTTP server. */
-function speaksPlainHttp(err: unknown): boolean {
-  return /EPROTO|wrong version number|packet length too long|ECONNRESET|socket hang up|http request to an https server/i.test(causeText(err));
 }
 
 function tlsHint(host: string, err: unknown, env: NodeJS.ProcessEnv): unknown {

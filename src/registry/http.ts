@@ -11,10 +11,12 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
 import { SlipwayError } from '../errors.js';
+import { secureContext } from './tls.js';
 
 /** TLS settings of one host. */
 export interface TlsSettings {
-  ca?: string[];
+  /** CA certificates trusted besides Node's bundled roots (PEM, one certificate or a bundle each). */
+  extraCa?: string[];
   cert?: string;
   key?: string;
   rejectUnauthorized: boolean;
@@ -151,7 +153,8 @@ export class HttpClient {
     if (agent === undefined) {
       if (url.protocol === 'https:') {
         const t = this.options.tls(url.host);
-        agent = new https.Agent({ keepAlive: true, maxSockets: 16, ...t });
+        // One secure context for every connection to the host (made per connection, it would load the CAs each time).
+        agent = new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: t.rejectUnauthorized, secureContext: secureContext(t) });
       } else {
         agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
       }

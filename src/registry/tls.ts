@@ -7,7 +7,14 @@
  *   in `<certs.d>/<host:port>/*.crt`, as Docker reads /etc/docker/certs.d;
  *   `*.cert` + `*.key` pairs there are client certificates. The certs.d
  *   directory is $SLIPWAY_CERTS_D when set (tests, rootless users), else
- *   /etc/docker/certs.d.
+ *   /etc/docker/certs.d. Node's roots are its default store (parsed once
+ *   per process); only the other certificates are added to it, and one
+ *   secure context serves every connection to a host (`secureContext`):
+ *   a context made from the whole list costs ~50 ms of CPU each time.
+ * - Before the first HTTPS request to a host that may speak plain HTTP,
+ *   `probeTls` finds out with a bare handshake (nothing sent after it, no
+ *   certificates loaded), so a plain-HTTP loopback registry costs no TLS
+ *   set-up at all.
  * - Plain HTTP is used only for "insecure" registries: loopback hosts
  *   (localhost, 127.0.0.0/8, ::1), as Docker treats 127.0.0.0/8, and the
  *   hosts or CIDRs listed in $SLIPWAY_INSECURE_REGISTRIES (comma separated)
@@ -19,25 +26,81 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import { rootCertificates } from 'node:tls';
+import tls from 'node:tls';
 import type { TlsSettings } from './http.js';
 
 const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt'];
-let systemRoots: string[] | undefined;
+let systemExtra: string[] | undefined;
 
-function loadSystemRoots(): string[] {
-  if (systemRoots) return systemRoots;
-  const roots = [...rootCertificates];
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
+const pemBody = (pem: string): string => pem.replace(/-----[A-Z ]+-----|\s+/g, '');
+
+/** The system bundle's certificates that are not among Node's bundled roots (read once per process). */
+function loadSystemExtra(): string[] {
+  if (systemExtra) return systemExtra;
+  systemExtra = [];
   for (const f of SYSTEM_BUNDLES) {
+    let text: string;
     try {
-      roots.push(readFileSync(f, 'utf8'));
-      break;
+      text = readFileSync(f, 'utf8');
     } catch {
-      // not on this system
+      continue; // not on this system
     }
+    const known = new Set(tls.rootCertificates.map(pemBody));
+    systemExtra = (text.match(PEM_CERT) ?? []).filter((pem) => !known.has(pemBody(pem)));
+    break;
   }
-  systemRoots = roots;
-  return roots;
+  return systemExtra;
+}
+
+/**
+ * The secure context for `settings`: Node's default roots (shared, parsed
+ * once per process) plus `settings.extraCa`, and the client certificate.
+ * Make it once per host and reuse it for every connection.
+ */
+export function secureContext(settings: TlsSettings): tls.SecureContext {
+  const own = { ...(settings.cert !== undefined ? { cert: settings.cert } : {}), ...(settings.key !== undefined ? { key: settings.key } : {}) };
+  const extra = settings.extraCa ?? [];
+  const ctx = tls.createSecureContext(own);
+  // The native context's addCACert adds to a copy of the default roots; without it, `ca` replaces them: list them all.
+  const native = (ctx as { context?: { addCACert?: (pem: string) => void } }).context;
+  if (extra.length === 0) return ctx;
+  if (typeof native?.addCACert !== 'function') return tls.createSecureContext({ ...own, ca: [...tls.rootCertificates, ...extra] });
+  for (const pem of extra) native.addCACert(pem);
+  return ctx;
+}
+
+/**
+ * Whether `hostPort` answers a TLS handshake: 'tls', 'plain' (the server
+ * answered the ClientHello in a way only a plain-HTTP server does, or
+ * hung up on it), or 'unknown' (no connection, no answer in `timeoutMs`).
+ * No certificate is checked and nothing is sent after the handshake: the
+ * caller then speaks to the host over a verified connection, or plain HTTP.
+ */
+export function probeTls(hostPort: string, timeoutMs: number): Promise<'tls' | 'plain' | 'unknown'> {
+  const url = new URL(`https://${hostPort}`);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return new Promise((resolve) => {
+    const socket = tls.connect({
+      host, port: Number(url.port || 443), ...(isIP(host) === 0 ? { servername: host } : {}),
+      secureContext: tls.createSecureContext({ ca: [] }), rejectUnauthorized: false,
+    });
+    const done = (v: 'tls' | 'plain' | 'unknown'): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(v);
+    };
+    const timer = setTimeout(() => done('unknown'), timeoutMs);
+    socket.once('secureConnect', () => done('tls'));
+    socket.once('error', (err) => done(speaksPlainHttp(err) ? 'plain' : 'unknown'));
+  });
+}
+
+/** True when an HTTPS attempt failed in a way that suggests a plain-HTTP server. */
+export function speaksPlainHttp(err: unknown): boolean {
+  const parts: string[] = [];
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) parts.push(`${(e as { code?: string }).code ?? ''} ${(e as Error).message ?? ''}`);
+  return /EPROTO|wrong version number|packet length too long|ECONNRESET|socket hang up|http request to an https server/i.test(parts.join(' '));
 }
 
 /** The certs.d directory: $SLIPWAY_CERTS_D, else /etc/docker/certs.d. */
@@ -58,9 +121,7 @@ export function tlsSettings(hostPort: string, env: NodeJS.ProcessEnv = process.e
   const dir = join(certsDir(env), hostPort);
   const files = listDir(dir);
   const extra = files.filter((f) => f.endsWith('.crt')).map((f) => readFileSync(join(dir, f), 'utf8'));
-  const settings: TlsSettings = { rejectUnauthorized: !isListedInsecure(hostPort, env) };
-  if (extra.length > 0) settings.ca = [...loadSystemRoots(), ...extra];
-  else settings.ca = loadSystemRoots();
+  const settings: TlsSettings = { rejectUnauthorized: !isListedInsecure(hostPort, env), extraCa: [...loadSystemExtra(), ...extra] };
   const cert = files.find((f) => f.endsWith('.cert'));
   if (cert !== undefined) {
     const key = `${cert.slice(0, -5)}.key`;
