@@ -22,7 +22,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
-  haveGnuTime, machine, markdownTable, median, printTable, profile, repoRoot, requireBin, rmrf, run, slipwayBin,
+  haveGnuTime, machine, markdownTable, median, printTable, profile, repoRoot, requireBin, rmrf, run, slipwayBin, slipwayCmd,
   syncDisk, writeResultsSection,
 } from './lib.mjs';
 import { buildahTool, dockerTool, lastLine, slipwayTool } from './build/tools.mjs';
@@ -98,8 +98,9 @@ function profileSlipway(label, ws, { prep, noCache = false } = {}) {
   printTable(['ms', '%', 'function'], top.map((r) => [r.ms, r.pct, r.fn]));
 }
 
-// Start-up floor: node itself and `slipway --version`.
-const floor = [['node -e 0', [process.execPath, '-e', '0']], ['slipway --version', [process.execPath, slipwayBin, '--version']]]
+// Start-up floor: node itself (as the environment has it, and without NODE_EXTRA_CA_CERTS, which
+// Node parses at start-up and slipway's npm bin hands on under another name) and `slipway --version`.
+const floor = [['node -e 0', [process.execPath, '-e', '0']], ['node -e 0 without NODE_EXTRA_CA_CERTS', ['env', '-u', 'NODE_EXTRA_CA_CERTS', process.execPath, '-e', '0']], ['slipway --version', [...slipwayCmd, '--version']]]
   .map(([label, argv]) => { run(argv); return [label, median(Array.from({ length: runs }, () => run(argv).ms))]; });
 
 // (a)-(c): no-change rebuild (the issue's figures) and --no-cache build.
@@ -199,7 +200,7 @@ const body = `## build: slipway vs docker build (BuildKit) vs buildah (bench/bui
 
 ${m.date}; ${m.cores} cores (${m.cpu}), ${m.memGiB} GiB RAM, Linux ${m.kernel}, Node ${m.node}; load average (1/5/15 min) at start ${loadAtStart}, at end ${m.load}
 (the machine is shared with other sessions: wall times are noisy).
-Builders: slipway (\`${path.basename(slipwayBin)}\`, one process per build, start-up included: \`node -e 0\` ${floor[0][1].toFixed(0)} ms, \`slipway --version\` ${floor[1][1].toFixed(0)} ms);
+Builders: slipway (\`${path.basename(slipwayBin)}\`, one process per build, start-up included: \`node -e 0\` ${floor[0][1].toFixed(0)} ms${process.env.NODE_EXTRA_CA_CERTS ? ` with this environment's NODE_EXTRA_CA_CERTS, ${floor[1][1].toFixed(0)} ms without it` : ''}, \`slipway --version\` ${floor[2][1].toFixed(0)} ms);
 ${tools.some((t) => t.name.startsWith('docker')) ? '`DOCKER_BUILDKIT=1 /usr/bin/docker build --network=host -q` (Docker 20.10 client and engine, warm daemon)' : 'docker: not available (skipped)'};
 ${tools.find((t) => t.name === 'buildah')?.version ?? 'buildah: not installed (skipped)'}${tools.some((t) => t.name === 'buildah') ? ' (`bud --layers --isolation chroot --network host -q`, vfs storage)' : ''}.
 Every build uses \`-q\`. Own timing loop: tools interleaved in each round, one untimed warm-up build per tool before no-change and

@@ -12,7 +12,7 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { machine, markdownTable, median, printTable, repoRoot, requireBin, rmrf, slipwayBin, writeResultsSection } from './lib.mjs';
+import { machine, markdownTable, median, printTable, repoRoot, requireBin, rmrf, slipwayBin, slipwayCmd, writeResultsSection } from './lib.mjs';
 
 const runs = Number(process.env.BENCH_RUNS ?? 15);
 const work = fs.mkdtempSync('/tmp/slipway-bench-container-');
@@ -29,7 +29,7 @@ function sh(argv) {
   return { ms, out: r.stdout.trim() };
 }
 
-const S = (...a) => [process.execPath, slipwayBin, '--root', root, ...a];
+const S = (...a) => [...slipwayCmd, '--root', root, ...a];
 const haveDocker = spawnSync(DOCKER, ['image', 'inspect', IMAGE], { stdio: 'ignore' }).status === 0;
 sh(S('load', '-i', path.join(repoRoot, 'test/fixtures/docker-save-busybox.tar')));
 

@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  imageConfig, machine, markdownTable, median, printTable, profile, requireBin, rmrf, run, sha256, slipway, slipwayBin, tarOf,
+  imageConfig, machine, markdownTable, median, printTable, profile, requireBin, rmrf, run, sha256, slipway, slipwayBin, slipwayCmd, tarOf,
   writeResultsSection,
 } from './lib.mjs';
 
@@ -72,7 +72,7 @@ for (const ref of [name, short]) {
 const node = process.execPath;
 const commands = [
   { label: 'node -e 0', argv: [node, '-e', '0'] },
-  { label: 'slipway --version', argv: [node, slipwayBin, '--version'] },
+  { label: 'slipway --version', argv: [...slipwayCmd, '--version'] },
   { label: 'slipway images', argv: slipway(store, 'images'), target: true },
   { label: 'slipway images -a -q', argv: slipway(store, 'images', '-a', '-q'), target: true },
   { label: `slipway inspect ${name}`, argv: slipway(store, 'inspect', name), target: true },

@@ -11,8 +11,13 @@ import { fileURLToPath } from 'node:url';
 /** The repository root (the folder holding bench/). */
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** The CLI under test: $SLIPWAY_BIN, else dist/slipway.js (build it with `npm run build`). */
-export const slipwayBin = process.env.SLIPWAY_BIN ?? path.join(repoRoot, 'dist', 'slipway.js');
+/**
+ * The CLI under test: $SLIPWAY_BIN, else dist/slipway, the npm bin a user runs (build it with
+ * `npm run build`). A `.js` file is run with this Node (`node dist/slipway.js`).
+ */
+export const slipwayBin = process.env.SLIPWAY_BIN ?? path.join(repoRoot, 'dist', 'slipway');
+/** The argv prefix that runs slipwayBin. */
+export const slipwayCmd = slipwayBin.endsWith('.js') ? [process.execPath, slipwayBin] : [slipwayBin];
 
 /** Fails early with a clear message when the bundle is missing. */
 export function requireBin() {
@@ -44,9 +49,9 @@ export function run(argv, { timeoutMs = 600_000, rss = false, input } = {}) {
   return { ms, rssKb: m ? Number(m[1]) : undefined, cpuMs, stdout: r.stdout.toString(), stderr };
 }
 
-/** `node dist/slipway.js --root <root> ...args` as an argv. */
+/** `slipway --root <root> ...args` as an argv. */
 export function slipway(root, ...args) {
-  return [process.execPath, slipwayBin, '--root', root, ...args];
+  return [...slipwayCmd, '--root', root, ...args];
 }
 
 /** The median of a list of numbers (the lower middle for even lengths). */

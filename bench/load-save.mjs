@@ -103,7 +103,7 @@ for (const b of blobs) if (!fs.existsSync(b)) throw new Error(`layer blob not in
 const layerBytes = blobs.reduce((n, b) => n + fs.statSync(b).size, 0);
 const saveVariants = [
   { label: 'cat <5 layer blobs> > /dev/null', argv: sh('cat "$@" > /dev/null', ...blobs), bytes: () => layerBytes },
-  { label: 'slipway save img > /dev/null', argv: sh('"$1" "$2" --root "$3" save "$4" > /dev/null', process.execPath, slipwayBin, saveStore, NAME), bytes: () => fs.statSync(saved).size },
+  { label: 'slipway save img > /dev/null', argv: sh('"$1" --root "$2" save "$3" > /dev/null', slipwayBin, saveStore, NAME), bytes: () => fs.statSync(saved).size },
   { label: 'cat <5 layer blobs> > out.tar', argv: sh('out="$1"; shift; cat "$@" > "$out"', saved, ...blobs), prep: () => rmrf(saved), bytes: () => layerBytes },
   { label: 'slipway save -o out.tar img', argv: slipway(saveStore, 'save', '-o', saved, NAME), prep: () => rmrf(saved), bytes: () => fs.statSync(saved).size },
 ];

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { machine, markdownTable, median, printTable, repoRoot, requireBin, rmrf, slipwayBin, writeResultsSection } from './lib.mjs';
+import { machine, markdownTable, median, printTable, repoRoot, requireBin, rmrf, slipwayBin, slipwayCmd, writeResultsSection } from './lib.mjs';
 
 const runs = Number(process.env.BENCH_RUNS ?? 5);
 const wanted = (process.env.BENCH_TOOLS ?? 'slipway,docker').split(',');
@@ -31,7 +31,7 @@ const haveDocker = wanted.includes('docker') && spawnSync(DOCKER, ['version'], {
   && spawnSync(DOCKER, ['image', 'inspect', 'slipway-test/busybox:latest'], { stdio: 'ignore' }).status === 0;
 
 const tools = [
-  { name: 'slipway', build: (ctx, noCache) => [process.execPath, slipwayBin, '--root', root, 'build', '-q', ...(noCache ? ['--no-cache'] : []), '-t', 'bench-run:1', ctx] },
+  { name: 'slipway', build: (ctx, noCache) => [...slipwayCmd, '--root', root, 'build', '-q', ...(noCache ? ['--no-cache'] : []), '-t', 'bench-run:1', ctx] },
   ...(haveDocker ? [{ name: 'docker (BuildKit 20.10)', build: (ctx, noCache) => [DOCKER, 'build', '-q', '--network=host', ...(noCache ? ['--no-cache'] : []), '-t', 'bench-run:1', ctx], env: { DOCKER_BUILDKIT: '1' } }] : []),
 ];
 
@@ -56,7 +56,7 @@ function context(name, dockerfile) {
 
 const trues = (k) => `FROM slipway-test/busybox:latest\n${Array.from({ length: k }, (_, i) => `RUN true # ${i}`).join('\n')}\n`;
 
-sh([process.execPath, slipwayBin, '--root', root, 'load', '-i', path.join(repoRoot, 'test/fixtures/docker-save-busybox.tar')]);
+sh([...slipwayCmd, '--root', root, 'load', '-i', path.join(repoRoot, 'test/fixtures/docker-save-busybox.tar')]);
 const big = context('forty', forty());
 const t1 = context('true-1', trues(1));
 const t21 = context('true-21', trues(21));

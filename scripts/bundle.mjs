@@ -1,6 +1,7 @@
 // Bundles the CLI into dist/: slipway.cjs, the whole CLI (src/cli/main.ts) as
-// one CommonJS file, and slipway.js, the npm bin (src/cli/bin.ts), which loads
-// slipway.cjs through V8's code cache (see bin.ts). Command modules stay lazy:
+// one CommonJS file; slipway.js, the entry point (src/cli/bin.ts), which loads
+// slipway.cjs through V8's code cache (see bin.ts); and slipway, the npm bin, a
+// shell launcher of slipway.js (see below). Command modules stay lazy:
 // esbuild wraps each dynamically imported module in an init function, and V8
 // compiles a function only when it first runs.
 // SLIPWAY_DIST=/tmp/x/dist writes the bundle elsewhere (a private copy to test or
@@ -85,3 +86,24 @@ await build({
 // The shebang goes on the entry point only.
 writeFileSync(entry, `#!/usr/bin/env node\n${readFileSync(entry, 'utf8')}`);
 chmodSync(entry, 0o755);
+// The npm bin: a POSIX shell launcher for slipway.js. With NODE_EXTRA_CA_CERTS
+// set, Node 20 parses that file and its whole root store before any code runs
+// (Debian's bundle: ~35 ms of every command on these machines, two thirds of
+// Node's start-up). The launcher hands the file on as SLIPWAY_EXTRA_CA_CERTS;
+// slipway adds its certificates to the TLS contexts it makes (src/registry/tls.ts).
+const launcher = join(out, 'slipway');
+writeFileSync(launcher, `#!/bin/sh
+# slipway's npm bin: runs the bundled CLI (slipway.js beside this file) with Node.
+# NODE_EXTRA_CA_CERTS is handed on as SLIPWAY_EXTRA_CA_CERTS: Node would parse it
+# (and its whole root store) at start-up; slipway reads it when it opens a TLS connection.
+if [ -n "\${NODE_EXTRA_CA_CERTS:-}" ]; then
+  SLIPWAY_EXTRA_CA_CERTS=\$NODE_EXTRA_CA_CERTS
+  export SLIPWAY_EXTRA_CA_CERTS
+  unset NODE_EXTRA_CA_CERTS
+fi
+self=\$0
+if [ -L "\$self" ]; then self=\$(readlink -f "\$self"); fi
+case \$self in */*) dir=\${self%/*} ;; *) dir=. ;; esac
+exec node "\$dir/slipway.js" "\$@"
+`);
+chmodSync(launcher, 0o755);

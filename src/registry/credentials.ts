@@ -92,10 +92,19 @@ function helperFor(cfg: ConfigFile, key: string): string | undefined {
   return cfg.credHelpers?.[host] ?? (cfg.credsStore || undefined);
 }
 
+/** The user's environment for a helper: NODE_EXTRA_CA_CERTS back under its name if the npm bin moved it (a helper may be a Node program). */
+function helperEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const moved = env.SLIPWAY_EXTRA_CA_CERTS;
+  if (!moved || env.NODE_EXTRA_CA_CERTS) return env;
+  const out: NodeJS.ProcessEnv = { ...env, NODE_EXTRA_CA_CERTS: moved };
+  delete out.SLIPWAY_EXTRA_CA_CERTS;
+  return out;
+}
+
 /** Runs `docker-credential-NAME VERB` with `input` on stdin; returns stdout. */
 function runHelper(name: string, verb: string, input: string): Promise<{ code: number; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(`docker-credential-${name}`, [verb], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(`docker-credential-${name}`, [verb], { stdio: ['pipe', 'pipe', 'pipe'], env: helperEnv() });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => { out += s; });
     child.stderr.resume();

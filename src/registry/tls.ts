@@ -3,7 +3,9 @@
  * allowed.
  *
  * - TLS is verified by default against the system store (Node's bundled
- *   roots plus /etc/ssl/certs/ca-certificates.crt) and the CA certificates
+ *   roots plus /etc/ssl/certs/ca-certificates.crt), the user's extra CAs
+ *   (NODE_EXTRA_CA_CERTS, seen here as $SLIPWAY_EXTRA_CA_CERTS when the npm
+ *   bin started us) and the CA certificates
  *   in `<certs.d>/<host:port>/*.crt`, as Docker reads /etc/docker/certs.d;
  *   `*.cert` + `*.key` pairs there are client certificates. The certs.d
  *   directory is $SLIPWAY_CERTS_D when set (tests, rootless users), else
@@ -35,20 +37,34 @@ let systemExtra: string[] | undefined;
 const PEM_CERT = /-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g;
 const pemBody = (pem: string): string => pem.replace(/-----[A-Z ]+-----|\s+/g, '');
 
-/** The system bundle's certificates that are not among Node's bundled roots (read once per process). */
-function loadSystemExtra(): string[] {
+function readText(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The certificates trusted besides Node's bundled roots (read once per
+ * process): the system bundle's, and those of $SLIPWAY_EXTRA_CA_CERTS (the
+ * user's NODE_EXTRA_CA_CERTS, which the npm bin hands on under that name so
+ * that Node does not parse it at start-up), without Node's own or repeats.
+ */
+function loadSystemExtra(env: NodeJS.ProcessEnv = process.env): string[] {
   if (systemExtra) return systemExtra;
+  const texts: string[] = [];
+  const system = SYSTEM_BUNDLES.map(readText).find((t) => t !== undefined);
+  if (system !== undefined) texts.push(system);
+  const extraFile = env.SLIPWAY_EXTRA_CA_CERTS;
+  if (extraFile) texts.push(readText(extraFile) ?? '');
+  const known = new Set(texts.length > 0 ? tls.rootCertificates.map(pemBody) : []);
   systemExtra = [];
-  for (const f of SYSTEM_BUNDLES) {
-    let text: string;
-    try {
-      text = readFileSync(f, 'utf8');
-    } catch {
-      continue; // not on this system
-    }
-    const known = new Set(tls.rootCertificates.map(pemBody));
-    systemExtra = (text.match(PEM_CERT) ?? []).filter((pem) => !known.has(pemBody(pem)));
-    break;
+  for (const pem of texts.flatMap((t) => t.match(PEM_CERT) ?? [])) {
+    const body = pemBody(pem);
+    if (known.has(body)) continue;
+    known.add(body);
+    systemExtra.push(pem);
   }
   return systemExtra;
 }
@@ -121,7 +137,7 @@ export function tlsSettings(hostPort: string, env: NodeJS.ProcessEnv = process.e
   const dir = join(certsDir(env), hostPort);
   const files = listDir(dir);
   const extra = files.filter((f) => f.endsWith('.crt')).map((f) => readFileSync(join(dir, f), 'utf8'));
-  const settings: TlsSettings = { rejectUnauthorized: !isListedInsecure(hostPort, env), extraCa: [...loadSystemExtra(), ...extra] };
+  const settings: TlsSettings = { rejectUnauthorized: !isListedInsecure(hostPort, env), extraCa: [...loadSystemExtra(env), ...extra] };
   const cert = files.find((f) => f.endsWith('.cert'));
   if (cert !== undefined) {
     const key = `${cert.slice(0, -5)}.key`;

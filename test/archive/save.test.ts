@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { asSlipway, CLI, loadedStore, reference, suiteStore, tempStore, type Store } from '../helpers/cli.js';
+import { asSlipway, cliCommand, loadedStore, reference, suiteStore, tempStore, type Store } from '../helpers/cli.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const SINGLE = 'sha256:eda48a51142c9e95c97549cc9044b7256af1c757bb2eae5fff43e7d3309aa3b4';
@@ -110,7 +110,7 @@ describe('save', () => {
   test('refuses to write to a terminal (save-tty.txt)', async (t) => {
     const r = reference('save-tty');
     const dir = await tempDir(t);
-    const cmd = `${process.execPath} ${CLI} --root ${store.root} save slipway-test/single:1.0; echo "exit=$?"`;
+    const cmd = `${cliCommand([]).flat().join(' ')} --root ${store.root} save slipway-test/single:1.0; echo "exit=$?"`;
     const out = execFileSync('script', ['-qc', cmd, '/dev/null'], { cwd: dir, env: { ...process.env, TERM: 'dumb' } }).toString().replace(/\r/g, '');
     assert.equal(out, `${r.stdout.replace(/\r/g, '')}exit=${r.exit}\n`);
   });

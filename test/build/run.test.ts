@@ -12,7 +12,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI, loadedStore, suiteStore, type Store } from '../helpers/cli.js';
+import { cliCommand, loadedStore, suiteStore, type Store } from '../helpers/cli.js';
 import { contextMaker, readImage } from './helpers.js';
 
 const canRun = process.getuid?.() === 0 && ['/usr/sbin/runc', '/usr/bin/runc'].some((p) => existsSync(p));
@@ -136,7 +136,7 @@ describe('RUN in builds', { skip: canRun ? false : 'needs root and runc' }, () =
 
   test('a killed build leaves no mount, container process, run directory or half-written blob', async () => {
     const ctx = context({ Dockerfile: `${FROM}RUN echo started && sleep 317 && echo never > /never\n` });
-    const child = spawn(process.execPath, [CLI, '--root', store.root, 'build', '--progress', 'plain', ctx], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(...cliCommand(['--root', store.root, 'build', '--progress', 'plain', ctx]), { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     await new Promise<void>((resolve) => {
       child.stderr.on('data', (b: Buffer) => {

@@ -9,7 +9,7 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { CLI, asSlipway, fixture, loadedStore, normaliseTable, reference, suiteStore, tempStore } from '../helpers/cli.js';
+import { cliCommand, asSlipway, fixture, loadedStore, normaliseTable, reference, suiteStore, tempStore } from '../helpers/cli.js';
 
 const ARCHIVES = ['docker-save-busybox.tar', 'docker-save-single.tar', 'docker-save-multi.tar', 'docker-save-by-id.tar'];
 const short = (id: string) => id.replace(/^sha256:/, '').slice(0, 12);
@@ -172,7 +172,7 @@ describe('images on an empty store', () => {
 test('images into a pipe whose reader has gone (images | head -0) ends quietly with status 0', async (t) => {
   const store = await tempStore(t);
   await store.ok(['load', '-i', fixture('docker-save-busybox.tar')]);
-  const child = spawn(process.execPath, [CLI, '--root', store.root, 'images'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(...cliCommand(['--root', store.root, 'images']), { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout.destroy(); // the read end closes before the command writes: its write gets EPIPE
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => { stderr += c.toString(); });

@@ -1,5 +1,5 @@
 /**
- * Running the bundled CLI (`node dist/slipway.js`) against a temporary store,
+ * Running the bundled CLI (the npm bin `dist/slipway`) against a temporary store,
  * reading the recorded Docker reference outputs, and normalising what differs
  * between runs (relative times, row order Docker leaves unspecified).
  */
@@ -24,8 +24,17 @@ function findRepoRoot(): string {
 
 /** The repository root (where package.json and test/fixtures are). */
 export const REPO = findRepoRoot();
-/** The bundled CLI (SLIPWAY_TEST_CLI overrides it, e.g. a private copy while others rebuild dist/). */
-export const CLI = process.env.SLIPWAY_TEST_CLI ?? join(REPO, 'dist', 'slipway.js');
+/**
+ * The CLI as users run it: the npm bin `dist/slipway` (a shell launcher of
+ * dist/slipway.js). SLIPWAY_TEST_CLI overrides it, e.g. a private copy while
+ * others rebuild dist/; a `.js` file there is run with this Node.
+ */
+export const CLI = process.env.SLIPWAY_TEST_CLI ?? join(REPO, 'dist', 'slipway');
+
+/** The program and arguments that run the CLI with `args`. */
+export function cliCommand(args: string[]): [string, string[]] {
+  return CLI.endsWith('.js') ? [process.execPath, [CLI, ...args]] : [CLI, args];
+}
 /** test/fixtures in the repository. */
 export const FIXTURES = join(REPO, 'test', 'fixtures');
 
@@ -53,10 +62,10 @@ export interface RunOptions {
   cwd?: string;
 }
 
-/** Runs `node dist/slipway.js --root ROOT ...args` and collects its output. */
+/** Runs `slipway --root ROOT ...args` and collects its output. */
 export function slipway(args: string[], options: RunOptions): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, '--root', options.root, ...args], {
+    const child = spawn(...cliCommand(['--root', options.root, ...args]), {
       cwd: options.cwd ?? REPO,
       env: { ...process.env, TZ: 'UTC', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -75,12 +75,14 @@ describe('htpasswd Basic auth over TLS', () => {
     trustCa(c, reg.host, pki.caCert);
     const bin = suiteDir('slipway-helper-');
     const helper = join(bin, 'docker-credential-slipwaytest');
-    writeFileSync(helper, `#!/bin/sh\nread server\nif [ "$1" = get ]; then printf '{"ServerURL":"%s","Username":"alice","Secret":"${PASSWORD}"}' "$server"; fi\n`, { mode: 0o755 });
+    // The helper also records the NODE_EXTRA_CA_CERTS it was given (the npm bin hands it to slipway under another name).
+    writeFileSync(helper, `#!/bin/sh\nread server\necho "$NODE_EXTRA_CA_CERTS" > ${bin}/seen-ca\nif [ "$1" = get ]; then printf '{"ServerURL":"%s","Username":"alice","Secret":"${PASSWORD}"}' "$server"; fi\n`, { mode: 0o755 });
     writeFileSync(join(c.env.DOCKER_CONFIG as string, 'config.json'), JSON.stringify({ credHelpers: { [reg.host]: 'slipwaytest' } }));
-    const env = { ...c.env, PATH: `${bin}:${process.env.PATH ?? ''}` };
+    const env = { ...c.env, PATH: `${bin}:${process.env.PATH ?? ''}`, NODE_EXTRA_CA_CERTS: pki.caCert };
     const d = makeClient(env);
     const r = await d.run(['pull', `${reg.host}/team/bb:1`]);
     assert.equal(r.status, 0, r.stderr);
+    assert.equal(readFileSync(join(bin, 'seen-ca'), 'utf8'), `${pki.caCert}\n`);
   });
 });
 

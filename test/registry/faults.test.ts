@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI } from '../helpers/cli.js';
+import { cliCommand } from '../helpers/cli.js';
 import http from 'node:http';
 import { cleanupAfterSuite, freePort, makeClient, onCleanup, suiteDir, type Client } from './servers.js';
 import { corruptBlobs, makeImage, startFakeRegistry, type FakeImage, type FakeRegistry } from './fake-registry.js';
@@ -113,7 +113,7 @@ describe('registry faults (fake registry)', () => {
     reg.faults = { stallBlob: { digest: big, bytes: 100_000 } };
     const served = reg.served.get(small) ?? 0;
     const c = makeClient();
-    const child = spawn(process.execPath, [CLI, '--root', c.root, 'pull', name], { env: { ...process.env, ...c.env }, stdio: 'ignore' });
+    const child = spawn(...cliCommand(['--root', c.root, 'pull', name]), { env: { ...process.env, ...c.env }, stdio: 'ignore' });
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline && !((reg.started.get(big) ?? 0) > 0 && (reg.served.get(small) ?? 0) > served && blobNames(c.root).length > 0)) {
       await new Promise((r) => setTimeout(r, 50));

@@ -14,7 +14,7 @@ import { existsSync, mkdirSync, readdirSync, statSync, utimesSync, writeFileSync
 import http from 'node:http';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { CLI } from '../helpers/cli.js';
+import { cliCommand } from '../helpers/cli.js';
 import { cleanupAfterSuite, freePort, makeClient, onCleanup, startRegistry, suiteDir, type Client } from './servers.js';
 
 /** What the proxy does to GETs of one blob. */
@@ -127,7 +127,7 @@ describe('resuming interrupted pulls (docker-registry on 127.0.0.1, through a co
     const layer = await layerOf(proxy.host, 'resume/raw');
     proxy.fault = { digest: layer.digest, bytes: (3 << 20) + 1234, kind: 'stall' };
     const c = makeClient();
-    const child = spawn(process.execPath, [CLI, '--root', c.root, 'pull', `${proxy.host}/resume/raw:1`], { env: { ...process.env, ...c.env }, stdio: 'ignore' });
+    const child = spawn(...cliCommand(['--root', c.root, 'pull', `${proxy.host}/resume/raw:1`]), { env: { ...process.env, ...c.env }, stdio: 'ignore' });
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline && partialBytes(c.root) < 3 << 20) await new Promise((r) => setTimeout(r, 20));
     child.kill('SIGKILL');

@@ -86,11 +86,9 @@ function isTar(head: Buffer): boolean {
 }
 
 async function fetchBody(url: string): Promise<Readable> {
-  const res = await fetch(url).catch((err: unknown) => {
-    throw new SlipwayError('IO', `unable to prepare context: ${url}: ${(err as Error).message}`, { cause: err });
-  });
-  if (!res.ok || !res.body) throw new SlipwayError('IO', `unable to prepare context: ${url}: ${res.status} ${res.statusText}`);
-  return Readable.fromWeb(res.body as never);
+  // Loaded only for a context URL: the HTTP client (http, tls) costs start-up time.
+  const { getUrl } = await import('../../registry/url-get.js');
+  return (await getUrl(url, (reason) => `unable to prepare context: ${url}: ${reason}`)).body;
 }
 
 /** Reads the Dockerfile (synchronously: a few kB, where the thread pool and node:fs/promises cost more). */

@@ -16,11 +16,8 @@ import { openInput } from './save-load.js';
 async function openSource(ctx: CliContext, source: string): Promise<Readable> {
   if (source === '-') return ctx.stdin as unknown as Readable;
   if (/^https?:\/\//.test(source)) {
-    const res = await fetch(source).catch((err: unknown) => {
-      throw new SlipwayError('IO', `Get "${source}": ${(err as Error).message}`, { cause: err });
-    });
-    if (!res.ok || !res.body) throw new SlipwayError('IO', `Get "${source}": ${res.status} ${res.statusText}`);
-    return Readable.fromWeb(res.body as never);
+    const { getUrl } = await import('../../registry/url-get.js');
+    return (await getUrl(source, (reason) => `Get "${source}": ${reason}`)).body;
   }
   return (await openInput(source)) as Readable;
 }
