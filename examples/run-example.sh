@@ -5,7 +5,7 @@
 # a tar and load it back.
 set -eu
 cd "$(dirname "$0")/.."
-SLIPWAY="node dist/slipway.js"
+SLIPWAY="dist/slipway"   # the npm bin, as `slipway` on your PATH after `npm install -g .`
 export SLIPWAY_ROOT="${SLIPWAY_ROOT:-$PWD/.tmp/example-store}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
