@@ -34,6 +34,20 @@ export class SlotRing {
     }
   }
 
+  /** A free slot's index, held once by the caller, or -1 when every slot is in use. */
+  tryAcquire(): number {
+    const i = this.free.pop();
+    if (i === undefined) return -1;
+    this.refs[i] = 1;
+    return i;
+  }
+
+  /** Resolves once a slot is free (it may be taken by someone else first). */
+  async whenFree(): Promise<void> {
+    if (this.free.length > 0) return;
+    await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+
   /** The whole memory of slot `i`. */
   slot(i: number): Buffer {
     return this.mem.subarray(i * this.slotSize, (i + 1) * this.slotSize);

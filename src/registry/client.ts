@@ -11,7 +11,8 @@ import { digestOf, type Digest } from '../oci/digest.js';
 import { MediaType } from '../oci/media-types.js';
 import { Authorizer, parseChallenges } from './auth.js';
 import { getCredentials, type Credentials } from './credentials.js';
-import { HttpClient, defaultTimeoutMs, readBody, redact, type Body, type HttpResponse } from './http.js';
+import { HttpClient, defaultTimeoutMs, readBody, redact, sleep, type Body, type HttpResponse } from './http.js';
+import { rawGet, type RawAnswer } from './raw-get.js';
 import { allowsPlainHttp, probeTls, speaksPlainHttp, tlsSettings } from './tls.js';
 
 /** The largest manifest or index accepted (the distribution spec suggests 4 MiB). */
@@ -107,13 +108,18 @@ function errorText(body: Buffer): string {
 /** Turns an unexpected answer into a SlipwayError (reads a little of the body for the registry's message). */
 export async function responseError(res: HttpResponse, what: string): Promise<SlipwayError> {
   const body = await readBody(res, 1 << 16, 'error response').catch(() => Buffer.alloc(0));
+  return statusError(res.status, body, what);
+}
+
+/** The SlipwayError for an unexpected status, with the registry's message from `body`. */
+function statusError(status: number, body: Buffer, what: string): SlipwayError {
   const detail = errorText(body);
-  switch (res.status) {
+  switch (status) {
     case 401: return new SlipwayError('UNAUTHORIZED', `${what}: unauthorized (401)${detail || ': authentication required'}`);
     case 403: return new SlipwayError('UNAUTHORIZED', `${what}: access denied (403)${detail}`);
     case 404: return new SlipwayError('NOT_FOUND', `${what}: not found${detail}`);
     case 429: return new SlipwayError('REGISTRY', `${what}: too many requests (429), still refused after retries${detail}`);
-    default: return new SlipwayError('REGISTRY', `${what}: the registry answered ${res.status}${detail}`);
+    default: return new SlipwayError('REGISTRY', `${what}: the registry answered ${status}${detail}`);
   }
 }
 
@@ -230,6 +236,52 @@ export class RegistryClient {
     if (res.status !== 206 && res.status !== 416) throw await responseError(res, `blob ${digest} of ${this.host}/${repo}`);
     res.body.destroy();
     return { res: await this.getBlob(repo, digest), start: 0 };
+  }
+
+  /**
+   * getBlobFrom over a raw connection whose body is read straight into ring
+   * slots (raw-get.ts): redirects followed (credentials only to this
+   * host), a refused token renewed once, a range the registry ignores or
+   * refuses asked again from byte 0. Undefined when the connection fails
+   * before an answer, or the answer is not a plain success (5xx, 429, a
+   * chunked body...): the caller then goes through the HttpClient, which
+   * retries and reports. 401/403/404 are thrown as getBlobFrom throws them.
+   */
+  async openBlobRaw(repo: string, digest: Digest, offset: number): Promise<{ answer: RawAnswer; start: number } | undefined> {
+    const what = `blob ${digest} of ${this.host}/${repo}`;
+    const scopes = [pullScope(repo)];
+    let url = new URL(`/v2/${repo}/blobs/${digest}`, this.base);
+    let from = offset;
+    for (let i = 0, renewed = false; i < 10; i++) {
+      const headers: Record<string, string> = from > 0 ? { range: `bytes=${from}-` } : {};
+      const auth = url.origin === this.base.origin ? await this.auth.header(scopes) : undefined;
+      if (auth !== undefined) headers.authorization = auth;
+      const answer = await rawGet({ url, headers, timeoutMs: this.http.timeoutMs, ...(url.protocol === 'https:' ? { tls: this.http.tlsFor(url) } : {}) }).catch(() => undefined);
+      if (answer === undefined) return undefined;
+      const { status } = answer;
+      const location = answer.headers.location;
+      if ([301, 302, 303, 307, 308].includes(status) && location !== undefined) {
+        answer.close();
+        url = new URL(location, url);
+      } else if (status === 401 && !renewed && this.auth.scheme === 'bearer') {
+        answer.close();
+        this.auth.invalidate(scopes);
+        renewed = true;
+      } else if (status === 416 && from > 0) {
+        answer.close();
+        from = 0;
+      } else if ((status === 200 || (status === 206 && rangeStart(answer.headers['content-range']) === from)) && answer.contentLength !== undefined) {
+        return { answer, start: status === 206 ? from : 0 };
+      } else if (status === 401 || status === 403 || status === 404) {
+        throw statusError(status, await answer.text().catch(() => Buffer.alloc(0)), what);
+      } else {
+        answer.close();
+        // A transient refusal is waited out (Retry-After honoured) before the HttpClient asks again.
+        if (status === 429 || status >= 500) await sleep(this.http.retryDelay(status, answer.headers['retry-after'], 0));
+        return undefined;
+      }
+    }
+    return undefined;
   }
 
   /** Tries a cross-repository mount; when refused, the upload session the registry opened instead. */

@@ -10,6 +10,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Readable } from 'node:stream';
+import type tls from 'node:tls';
 import { SlipwayError } from '../errors.js';
 import { secureContext } from './tls.js';
 
@@ -72,6 +73,7 @@ export function defaultTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
 /** HTTP client with per-host agents, timeouts, redirects and retries. */
 export class HttpClient {
   private readonly agents = new Map<string, http.Agent>();
+  private readonly contexts = new Map<string, { secureContext: tls.SecureContext; rejectUnauthorized: boolean }>();
 
   constructor(private readonly options: HttpClientOptions) {}
 
@@ -101,7 +103,7 @@ export class HttpClient {
         throw networkError(req, err);
       }
       if (attempt < retries && (res.status >= 500 || res.status === 429)) {
-        const wait = res.status === 429 ? this.retryAfter(res.headers['retry-after'], attempt) : this.backoff(attempt);
+        const wait = this.retryDelay(res.status, res.headers['retry-after'], attempt);
         res.body.resume();
         attempt++;
         await sleep(wait);
@@ -109,6 +111,11 @@ export class HttpClient {
       }
       return res;
     }
+  }
+
+  /** How long to wait before retry number `attempt + 1` of a request answered `status` (5xx, or 429 with its Retry-After). */
+  retryDelay(status: number, retryAfter: string | undefined, attempt: number): number {
+    return status === 429 ? this.retryAfter(retryAfter, attempt) : this.backoff(attempt);
   }
 
   private backoff(attempt: number): number {
@@ -147,14 +154,32 @@ export class HttpClient {
     }
   }
 
+  /**
+   * The TLS options of connections to `url`'s host: one secure context for
+   * every connection to it (made per connection, it would load the CAs each
+   * time), shared with connections made outside the agents (blob bodies).
+   */
+  tlsFor(url: URL): { secureContext: tls.SecureContext; rejectUnauthorized: boolean } {
+    let t = this.contexts.get(url.host);
+    if (t === undefined) {
+      const settings = this.options.tls(url.host);
+      t = { secureContext: secureContext(settings), rejectUnauthorized: settings.rejectUnauthorized };
+      this.contexts.set(url.host, t);
+    }
+    return t;
+  }
+
+  /** Milliseconds without a byte before a request fails. */
+  get timeoutMs(): number {
+    return this.options.timeoutMs;
+  }
+
   private agent(url: URL): http.Agent {
     const key = `${url.protocol}//${url.host}`;
     let agent = this.agents.get(key);
     if (agent === undefined) {
       if (url.protocol === 'https:') {
-        const t = this.options.tls(url.host);
-        // One secure context for every connection to the host (made per connection, it would load the CAs each time).
-        agent = new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: t.rejectUnauthorized, secureContext: secureContext(t) });
+        agent = new https.Agent({ keepAlive: true, maxSockets: 16, ...this.tlsFor(url) });
       } else {
         agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
       }

@@ -18,16 +18,17 @@ import { join } from 'node:path';
 import { PassThrough, type Readable, type Transform } from 'node:stream';
 import { zlib } from '../builtins.js';
 import { SlipwayError, isSlipwayError } from '../errors.js';
-import { newHasher, type Digest } from '../oci/digest.js';
+import type { Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/types.js';
 import type { HashWorkerPool } from '../archive/hash-worker.js';
 import type { SlotRing } from '../archive/slot-ring.js';
 import { decompress, detectCompression } from '../layer/index.js';
-import type { BlobStore, IncrementalHasher } from '../store/blobs.js';
+import type { BlobStore } from '../store/blobs.js';
 import { openPartial, releasePartial, resetPartial, type PartialFile } from '../store/partial.js';
 import { uniqueSuffix } from '../store/unique.js';
 import type { RegistryClient } from './client.js';
 import { FileWriter, LayerSink, type SinkResult } from './layer-sink.js';
+import { RawAnswer } from './raw-get.js';
 import { RingFill } from './ring-fill.js';
 
 /** What the layer downloads of one pull share. */
@@ -36,10 +37,12 @@ export interface DownloadContext {
   client: RegistryClient;
   repo: string;
   ring: SlotRing;
-  /** Hashes slots on a worker thread. */
+  /** Hashes slots on a worker thread (blob digests). */
   pool: HashWorkerPool;
+  /** A second hashing thread, for the diff IDs of compressed layers (their inflated bytes are copied into slots). */
+  diffPool: HashWorkerPool;
   /** Response bodies in flight (destroyed when another layer fails). */
-  live: Set<Readable>;
+  live: Set<{ destroy(err?: Error): void }>;
 }
 
 /** One layer to fetch. */
@@ -87,14 +90,19 @@ async function attempt(t: DownloadContext, job: LayerDownload, opened: PartialFi
   const { desc } = job;
   let partial = opened.resumed > desc.size ? await resetPartial(opened) : opened;
   const what = `layer ${desc.digest}`;
-  let res: Readable | undefined;
+  let res: Readable | RawAnswer | undefined;
   let fill: RingFill | undefined;
   let pipe: Pipeline | undefined;
   try {
     if (partial.resumed < desc.size) {
-      const got = await t.client.getBlobFrom(t.repo, desc.digest, partial.resumed);
+      // The body straight into ring slots when the registry gives a plain answer; else through the HttpClient.
+      let got: { answer: Readable | RawAnswer; start: number } | undefined = await t.client.openBlobRaw(t.repo, desc.digest, partial.resumed);
+      if (got === undefined) {
+        const g = await t.client.getBlobFrom(t.repo, desc.digest, partial.resumed);
+        got = { answer: g.res.body, start: g.start };
+      }
       if (got.start === 0 && partial.resumed > 0) partial = await resetPartial(partial);
-      res = got.res.body;
+      res = got.answer;
       t.live.add(res);
     }
     const p = new Pipeline(t, job, partial);
@@ -102,7 +110,8 @@ async function attempt(t: DownloadContext, job: LayerDownload, opened: PartialFi
     const f = new RingFill(t.ring, (chunk) => p.slot(chunk));
     fill = f;
     if (partial.resumed > 0) await f.readFile(partial.fh, partial.resumed);
-    if (res) await receive(res, f, desc.size, what);
+    if (res instanceof RawAnswer) await receiveRaw(res, f, desc.size, what);
+    else if (res) await receive(res, f, desc.size, what);
     await f.finish();
     if (f.offset !== desc.size) throw new SlipwayError('DIGEST_MISMATCH', `${what}: truncated: ${f.offset} of ${desc.size} bytes arrived`);
     job.onComplete?.();
@@ -126,6 +135,20 @@ async function receive(body: Readable, fill: RingFill, size: number, what: strin
       if (fill.offset + fill.pending + chunk.length > size) throw new SlipwayError('DIGEST_MISMATCH', `${what}: more than the expected ${size} bytes arrived`);
       await fill.add(chunk);
     }
+  } catch (err) {
+    if (err instanceof SlipwayError) throw err;
+    throw new SlipwayError('REGISTRY', `${what}: download failed: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Reads a raw answer's body into the ring (see raw-get.ts), refusing one longer than the blob. */
+async function receiveRaw(answer: RawAnswer, fill: RingFill, size: number, what: string): Promise<void> {
+  if (fill.offset + fill.pending + (answer.contentLength ?? 0) > size) {
+    answer.close();
+    throw new SlipwayError('DIGEST_MISMATCH', `${what}: more than the expected ${size} bytes arrived`);
+  }
+  try {
+    await answer.body(fill);
   } catch (err) {
     if (err instanceof SlipwayError) throw err;
     throw new SlipwayError('REGISTRY', `${what}: download failed: ${(err as Error).message}`, { cause: err });
@@ -186,7 +209,7 @@ class Pipeline {
     this.tee = new FileWriter(this.partial.fh, { skip: this.partial.resumed, retain });
     const path = join(this.t.blobs.root, 'ingest', uniqueSuffix());
     this.sinkFile = { fh: await open(path, 'wx', 0o644), path };
-    this.sink = new LayerSink({ fh: this.sinkFile.fh, hasher: inlineHasher(), label: this.what });
+    this.sink = new LayerSink({ fh: this.sinkFile.fh, hasher: this.t.diffPool.hasher(), label: this.what });
     if (kind === 'gzip') {
       // Node passes stream options through to the Transform (its types omit them): a few slots queue at zlib's input.
       const streamOpts = { writableHighWaterMark: 4 << 20, readableHighWaterMark: 2 << 20 };
@@ -265,9 +288,4 @@ class Pipeline {
       await unlink(this.sinkFile.path).catch(() => undefined);
     }
   }
-}
-
-function inlineHasher(): IncrementalHasher {
-  const h = newHasher();
-  return { update: (c) => { h.update(c); }, digest: async () => h.digest('hex') };
 }

@@ -198,8 +198,12 @@ export async function pullImage(opts: PullOptions): Promise<PullResult> {
   return { id: configDesc.digest, digest: resolved.digest, upToDate };
 }
 
-/** Ring slots (1 MiB each) per concurrent download: the one being filled, zlib's input, partial-file writes, the hashing queue. */
-const RING_SLOTS_PER_LAYER = 12;
+/**
+ * Ring slots (1 MiB each) per concurrent download: the one being filled,
+ * zlib's input, partial-file writes, the hashing queues (the inflated bytes
+ * of a compressed layer are copied into slots for the second hashing thread).
+ */
+const RING_SLOTS_PER_LAYER = 16;
 
 async function transferLayers(opts: PullOptions, client: RegistryClient, repo: string, jobs: LayerJob[]): Promise<number[]> {
   const { store } = opts;
@@ -229,7 +233,7 @@ async function transferLayers(opts: PullOptions, client: RegistryClient, repo: s
   const { HashWorkerPool } = await import('../archive/hash-worker.js');
   const { SlotRing } = await import('../archive/slot-ring.js');
   const ring = new SlotRing(1 << 20, RING_SLOTS_PER_LAYER * Math.min(concurrency, missing.length));
-  const t: DownloadContext = { blobs: store.blobs, client, repo, ring, live: new Set(), pool: new HashWorkerPool(ring) };
+  const t: DownloadContext = { blobs: store.blobs, client, repo, ring, live: new Set(), pool: new HashWorkerPool(ring), diffPool: new HashWorkerPool(ring) };
   try {
     await mapLimit(missing, concurrency, async (i) => {
       sizes[i] = await withRetries(() => fetchLayer(t, opts, jobs[i] as LayerJob));
@@ -239,7 +243,7 @@ async function transferLayers(opts: PullOptions, client: RegistryClient, repo: s
       for (const s of t.live) s.destroy(new SlipwayError('REGISTRY', 'pull cancelled after another layer failed'));
     });
   } finally {
-    await t.pool.close();
+    await Promise.all([t.pool.close(), t.diffPool.close()]);
   }
   return sizes;
 }

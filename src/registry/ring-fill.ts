@@ -46,6 +46,34 @@ export class RingFill {
     }
   }
 
+  /**
+   * The free part of the slot being filled, for a reader that writes into
+   * it directly (a socket's `onread` buffer); a free slot is taken now if
+   * none is held; undefined when every slot is in use (see `whenSpace`).
+   * Report what was written with `wrote`.
+   */
+  space(): Buffer | undefined {
+    if (this.failure) throw this.failure.err;
+    if (this.index < 0) {
+      this.index = this.ring.tryAcquire();
+      this.used = 0;
+      if (this.index < 0) return undefined;
+    }
+    return this.ring.slot(this.index).subarray(this.used);
+  }
+
+  /** Counts `n` bytes written at the start of `space()`; a full slot is handed on. Throws the handler's first failure. */
+  wrote(n: number): void {
+    this.used += n;
+    if (this.used === this.ring.slotSize) void this.emit().catch(() => undefined);
+    if (this.failure) throw this.failure.err;
+  }
+
+  /** Resolves when `space()` may find a free slot again. */
+  async whenSpace(): Promise<void> {
+    if (this.index < 0) await this.ring.whenFree();
+  }
+
   /** Reads bytes [0, end) of `fh` straight into slots (a resumed download's partial file). */
   async readFile(fh: FileHandle, end: number): Promise<void> {
     let pos = 0;

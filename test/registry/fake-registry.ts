@@ -73,6 +73,8 @@ export interface Faults {
   hang?: RegExp;
   /** Redirect blob GETs to the blob store. */
   redirectBlobs?: boolean;
+  /** Send blobs with Transfer-Encoding: chunked (no Content-Length). */
+  chunkedBlobs?: boolean;
   /** Serve a manifest this many bytes long instead. */
   hugeManifest?: number;
 }
@@ -96,7 +98,7 @@ function listen(server: http.Server): Promise<number> {
 
 function sendBlob(res: http.ServerResponse, bytes: Buffer, state: FakeRegistry, digest: string, faults: Faults): void {
   state.started.set(digest, (state.started.get(digest) ?? 0) + 1);
-  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length), 'docker-content-digest': digest });
+  res.writeHead(200, { 'content-type': 'application/octet-stream', ...(faults.chunkedBlobs ? {} : { 'content-length': String(bytes.length) }), 'docker-content-digest': digest });
   if (faults.truncateBlob?.digest === digest) {
     res.write(bytes.subarray(0, faults.truncateBlob.bytes), () => res.socket?.destroy());
     return;

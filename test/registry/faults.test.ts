@@ -80,6 +80,30 @@ describe('registry faults (fake registry)', () => {
     assert.equal((await c.ok(['inspect', '-f', '{{.Id}}', name])).trim(), image.configDigest);
   });
 
+  test('blobs sent chunked (no Content-Length), directly and through a redirect: pulled through the HTTP client', async () => {
+    for (const faults of [{ chunkedBlobs: true }, { chunkedBlobs: true, redirectBlobs: true }]) {
+      reg.faults = faults;
+      const c = makeClient();
+      const r = await c.run(['pull', name]);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal((await c.ok(['inspect', '-f', '{{.Id}}', name])).trim(), image.configDigest);
+      assert.deepEqual(corruptBlobs(c.root, blobNames(c.root)), []);
+    }
+    reg.faults = {};
+  });
+
+  test('a blob download that stalls fails within the timeout and keeps what arrived', async () => {
+    reg.faults = { stallBlob: { digest: image.layers[1]?.digest ?? '', bytes: 1000 } };
+    const c = makeClient({ SLIPWAY_REGISTRY_TIMEOUT: '1' });
+    const t0 = Date.now();
+    const r = await c.run(['pull', name]);
+    reg.faults = {};
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /layer sha256:\w+: download failed: no data for 1 s/);
+    assert.ok(Date.now() - t0 < 15000, `took ${Date.now() - t0} ms`);
+    await assertNothingHalfStored(c, 'allowed');
+  });
+
   test('a hanging registry fails within the timeout', async () => {
     reg.faults = { hang: /manifests/ };
     const c = makeClient({ SLIPWAY_REGISTRY_TIMEOUT: '1' });
