@@ -211,30 +211,65 @@ export class RawAnswer {
 
   private onBodyBytes(n: number): boolean {
     const take = Math.min(n, this.expected - this.arrived);
+    const fill = this.fill as RingFill;
+    const bytes = this.target.subarray(0, take);
     this.arrived += take;
     if (this.inRing) {
       this.received += take;
-      (this.fill as RingFill).wrote(take);
-      return !this.finished();
+      fill.wrote(take);
+    } else if (this.draining) {
+      this.queue.push(Buffer.from(bytes)); // delivered while paused (a TLS socket's last bytes before its close)
+      return false;
+    } else {
+      const rest = this.copyIn(bytes); // the read after a wait for a slot lands in the spare buffer
+      if (rest.length > 0) {
+        this.queue.push(Buffer.from(rest));
+        void this.drain();
+        return false;
+      }
     }
-    this.queue.push(Buffer.from(this.target.subarray(0, take)));
-    if (!this.draining) void this.drain();
+    if (this.finished()) return false;
+    if (fill.space() !== undefined) return true;
+    // Every slot is in use: stop reading until one is free (the next read then goes to the spare buffer).
+    void this.drain();
     return false;
   }
 
+  /** Copies what fits into the ring's free space now (no waiting); returns the rest. */
+  private copyIn(bytes: Buffer): Buffer {
+    const fill = this.fill as RingFill;
+    let off = 0;
+    while (off < bytes.length) {
+      const space = fill.space();
+      if (space === undefined) break;
+      const n = bytes.copy(space, 0, off);
+      off += n;
+      this.received += n;
+      fill.wrote(n);
+    }
+    return bytes.subarray(off);
+  }
+
   /**
-   * Copies the queued bytes into the ring, in order, waiting for slots,
-   * while the socket is paused (its next read goes to the spare buffer,
-   * never to ring space handed out before these bytes); then reads on.
+   * While the socket is paused (its next read goes to the spare buffer,
+   * never to ring space handed out before): copies the queued bytes into
+   * the ring in order, waits until a slot is free, then reads on.
    */
   private async drain(): Promise<void> {
     this.draining = true;
     try {
       const fill = this.fill as RingFill;
-      for (let b = this.queue.shift(); b !== undefined; b = this.queue.shift()) {
-        const part = b.subarray(0, this.expected - this.received);
-        if (part.length > 0) await fill.add(part);
-        this.received += part.length;
+      for (;;) {
+        const b = this.queue.shift();
+        if (b !== undefined) {
+          const part = b.subarray(0, this.expected - this.received);
+          if (part.length > 0) await fill.add(part);
+          this.received += part.length;
+        } else if (this.received >= this.expected || fill.space() !== undefined) {
+          break;
+        } else {
+          await fill.whenSpace();
+        }
       }
     } catch (err) {
       this.fail(err as Error);
