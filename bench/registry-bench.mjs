@@ -221,6 +221,7 @@ ${markdownTable(header, rows)}
 
 Push gzip stores 1 MiB blocks whose sampled byte entropy is near 8 bits (this image is random data: every block) and deflates the
 rest at level 6 (src/registry/gzip-blocks.ts), so on this image it runs at copy speed; on compressible layers it is zlib level 6.
-Pull copies the body into 1 MiB ring slots; the blob digest is hashed on a worker thread, the diff ID of a gzip layer on the main
-thread (an uncompressed layer is hashed once), 3 layers at a time. Curl rows swing 1-3x between runs here.
+Pull reads each body straight into 1 MiB ring slots (a raw HTTP/1.1 GET on a socket with \`onread\`: src/registry/raw-get.ts);
+the blob digest is hashed on a worker thread, the diff ID of a gzip layer on a second one (an uncompressed layer is hashed once),
+3 layers at a time. Curl rows swing 1-3x between runs here (the tmpfs rows most).
 `);
