@@ -203,7 +203,7 @@ export async function pullImage(opts: PullOptions): Promise<PullResult> {
  * zlib's input, partial-file writes, the hashing queues (the inflated bytes
  * of a compressed layer are copied into slots for the second hashing thread).
  */
-const RING_SLOTS_PER_LAYER = 16;
+const RING_SLOTS_PER_LAYER = 12;
 
 async function transferLayers(opts: PullOptions, client: RegistryClient, repo: string, jobs: LayerJob[]): Promise<number[]> {
   const { store } = opts;
