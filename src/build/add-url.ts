@@ -30,8 +30,8 @@ import { join, posix } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { SlipwayError } from '../errors.js';
-import { HttpClient, defaultTimeoutMs } from '../registry/http.js';
-import { tlsSettings } from '../registry/tls.js';
+import type { HttpClient } from '../registry/http.js';
+import { urlClient } from '../registry/url-get.js';
 import { copyEntries, openContext, resolveSources, type CopyEntriesOptions, type DestKind } from './context/index.js';
 import type { Progress } from './events.js';
 import type { LayerEntry } from './layer-writer.js';
@@ -97,8 +97,7 @@ export class UrlFetcher {
   constructor(private readonly root: string, private readonly tmpRoot: string) {}
 
   private http(): HttpClient {
-    // TLS is always verified for downloads (an insecure-registries entry does not apply here).
-    this.client ??= new HttpClient({ tls: (host) => ({ ...tlsSettings(host), rejectUnauthorized: true }), timeoutMs: defaultTimeoutMs() });
+    this.client ??= urlClient();
     return this.client;
   }
 

@@ -9,9 +9,9 @@
  *
  * Only what a blob download needs: HTTP/1.1, one request per connection
  * (`Connection: close`), a body of known length. The head (and a small
- * error body) is read into a spare buffer of its own; so is a read that
- * arrives while every ring slot is in use, which is then copied into the
- * next free slot while the socket waits. Anything unusual (a chunked body,
+ * error body) is read into a spare buffer of its own. When every ring
+ * slot is in use the socket pauses until one is free; the read after the
+ * pause lands in the spare buffer and is copied in. Anything unusual (a chunked body,
  * a 1xx answer) is left to the caller, which asks again through the
  * HttpClient.
  */
@@ -84,7 +84,7 @@ export class RawAnswer {
   private ended = false;
   private settle: { resolve: (v?: unknown) => void; reject: (err: Error) => void } | undefined;
   private failure: Error | undefined;
-  readonly socket: net.Socket;
+  private readonly socket: net.Socket;
 
   constructor(o: RawGetOptions, onHead: { resolve: (a: RawAnswer) => void; reject: (err: Error) => void }) {
     this.settle = { resolve: () => onHead.resolve(this), reject: onHead.reject };

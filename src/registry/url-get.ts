@@ -15,13 +15,21 @@ export interface UrlBody {
 }
 
 /**
+ * The HTTP client for plain URLs (`ADD <url>`, `build URL`, `import URL`):
+ * TLS always verified (an insecure-registries entry does not apply here).
+ */
+export function urlClient(options: { retries?: number } = {}): HttpClient {
+  return new HttpClient({ tls: (host) => ({ ...tlsSettings(host), rejectUnauthorized: true }), timeoutMs: defaultTimeoutMs(), ...options });
+}
+
+/**
  * GETs `url`; throws SlipwayError IO with `describe(reason)` as its message
  * when the request fails or the status is not 2xx ("404 Not Found").
  * The connection is closed once the body ends.
  */
 export async function getUrl(url: string, describe: (reason: string) => string): Promise<UrlBody> {
   // No retries: as docker's own GET, a refused or failed request is reported at once.
-  const client = new HttpClient({ tls: (host) => ({ ...tlsSettings(host), rejectUnauthorized: true }), timeoutMs: defaultTimeoutMs(), retries: 0 });
+  const client = urlClient({ retries: 0 });
   let res;
   try {
     res = await client.request({ method: 'GET', url: new URL(url) });
