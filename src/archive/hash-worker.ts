@@ -8,7 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import { SlipwayError } from '../errors.js';
 import type { IncrementalHasher } from '../store/blobs.js';
-import type { SlotRing } from './slot-ring.js';
+import type { SlotRing, SlotSource } from './slot-ring.js';
 
 // CommonJS source of the worker (eval'd, so the bundle needs no extra file).
 // In: [id, off, len] data, [id] end. Out: off (that data was hashed), [id, hex].
@@ -41,7 +41,8 @@ export class HashWorkerPool {
   private failure: Error | undefined;
   private readonly results = new Map<number, { resolve: (hex: string) => void; reject: (err: Error) => void }>();
 
-  constructor(private readonly ring: SlotRing) {}
+  /** Copies of chunks that are not ring memory go into slots taken from `copySlots` (default: the ring's own). */
+  constructor(private readonly ring: SlotRing, private readonly copySlots: SlotSource = ring) {}
 
   /** A new incremental SHA-256 whose work runs on the pool's thread. */
   hasher(): IncrementalHasher {
@@ -126,7 +127,7 @@ export class HashWorkerPool {
     const have = this.partials.get(id);
     if (have) return have;
     this.start();
-    const slot = await this.ring.acquire();
+    const slot = await this.copySlots.acquire();
     if (this.failure) {
       this.ring.release(slot);
       throw this.failure;

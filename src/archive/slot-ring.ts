@@ -6,46 +6,142 @@
  * A slot is reused only when every holder has released it.
  */
 
+/**
+ * Where free slots are taken from: a whole SlotRing, or a SlotPool carved
+ * out of one. A taken slot is held once; it is free again when every hold
+ * is released (`release`, or the ring's `release`).
+ */
+export interface SlotSource {
+  readonly slotSize: number;
+  /** A free slot's index, held once by the caller (waits until one is released). */
+  acquire(): Promise<number>;
+  /** A free slot's index, held once by the caller, or -1 when every slot is in use. */
+  tryAcquire(): number;
+  /** Resolves once a slot is free (it may be taken by someone else first). */
+  whenFree(): Promise<void>;
+  /** The whole memory of slot `i`. */
+  slot(i: number): Buffer;
+  /** Drops one hold on slot `i`. */
+  release(i: number): void;
+}
+
+/** A list of free slot indexes with the callers waiting for one. */
+class FreeList {
+  readonly free: number[] = [];
+  private waiters: (() => void)[] = [];
+
+  async acquire(refs: Uint32Array): Promise<number> {
+    for (;;) {
+      const i = this.tryAcquire(refs);
+      if (i >= 0) return i;
+      await this.whenFree();
+    }
+  }
+
+  tryAcquire(refs: Uint32Array): number {
+    const i = this.free.pop();
+    if (i === undefined) return -1;
+    refs[i] = 1;
+    return i;
+  }
+
+  async whenFree(): Promise<void> {
+    if (this.free.length > 0) return;
+    await new Promise<void>((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Slot `i` is free again (the most recently freed slot is taken first: its memory is the likeliest to be in cache). */
+  put(i: number): void {
+    this.free.push(i);
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+/**
+ * Slots of a ring reserved for one user (one layer download, say): only
+ * that user takes them, so users that hold slots while they wait for more
+ * (a tar scan keeping its last chunks) can never starve each other.
+ */
+export class SlotPool implements SlotSource {
+  /** @internal */
+  readonly list = new FreeList();
+
+  /** @internal Made by SlotRing.pool. */
+  constructor(private readonly ring: SlotRing, private readonly refs: Uint32Array) {}
+
+  get slotSize(): number {
+    return this.ring.slotSize;
+  }
+
+  acquire(): Promise<number> {
+    return this.list.acquire(this.refs);
+  }
+
+  tryAcquire(): number {
+    return this.list.tryAcquire(this.refs);
+  }
+
+  whenFree(): Promise<void> {
+    return this.list.whenFree();
+  }
+
+  slot(i: number): Buffer {
+    return this.ring.slot(i);
+  }
+
+  release(i: number): void {
+    this.ring.release(i);
+  }
+}
+
 /** Slot memory shared between this thread and the hashing worker. */
-export class SlotRing {
+export class SlotRing implements SlotSource {
   readonly sab: SharedArrayBuffer;
   private readonly mem: Buffer;
   private readonly refs: Uint32Array;
-  private readonly free: number[] = [];
-  private waiters: (() => void)[] = [];
+  private readonly own = new FreeList();
+  /** The pool each slot belongs to (undefined: the ring's own free list). */
+  private readonly owner: (SlotPool | undefined)[];
 
   /** `count` slots of `slotSize` bytes each. */
   constructor(readonly slotSize: number, readonly count: number) {
     this.sab = new SharedArrayBuffer(slotSize * count);
     this.mem = Buffer.from(this.sab);
     this.refs = new Uint32Array(count);
-    for (let i = count - 1; i >= 0; i--) this.free.push(i);
+    this.owner = new Array<SlotPool | undefined>(count).fill(undefined);
+    for (let i = count - 1; i >= 0; i--) this.own.free.push(i);
   }
 
-  /** A free slot's index, held once by the caller (waits until one is released). */
-  async acquire(): Promise<number> {
-    for (;;) {
-      const i = this.free.pop();
-      if (i !== undefined) {
-        this.refs[i] = 1;
-        return i;
-      }
-      await new Promise<void>((resolve) => this.waiters.push(resolve));
+  /**
+   * Moves `count` of the ring's free slots into a pool of their own; they
+   * return to that pool, never to the ring, when released. Throws when
+   * fewer are free.
+   */
+  pool(count: number): SlotPool {
+    if (count < 1 || this.own.free.length < count) throw new RangeError(`a pool of ${count} slots: ${this.own.free.length} free`);
+    const p = new SlotPool(this, this.refs);
+    for (const i of this.own.free.splice(this.own.free.length - count, count)) {
+      this.owner[i] = p;
+      p.list.free.push(i);
     }
+    return p;
   }
 
-  /** A free slot's index, held once by the caller, or -1 when every slot is in use. */
+  /** A free slot's index (not from a pool), held once by the caller (waits until one is released). */
+  acquire(): Promise<number> {
+    return this.own.acquire(this.refs);
+  }
+
+  /** A free slot's index (not from a pool), held once by the caller, or -1 when every slot is in use. */
   tryAcquire(): number {
-    const i = this.free.pop();
-    if (i === undefined) return -1;
-    this.refs[i] = 1;
-    return i;
+    return this.own.tryAcquire(this.refs);
   }
 
-  /** Resolves once a slot is free (it may be taken by someone else first). */
-  async whenFree(): Promise<void> {
-    if (this.free.length > 0) return;
-    await new Promise<void>((resolve) => this.waiters.push(resolve));
+  /** Resolves once a slot (not from a pool) is free (it may be taken by someone else first). */
+  whenFree(): Promise<void> {
+    return this.own.whenFree();
   }
 
   /** The whole memory of slot `i`. */
@@ -65,15 +161,12 @@ export class SlotRing {
     this.refs[i] = (this.refs[i] as number) + 1;
   }
 
-  /** Drops one hold; the slot is free again at zero. */
+  /** Drops one hold; the slot is free again at zero (in its pool, if it has one). */
   release(i: number): void {
     const n = (this.refs[i] as number) - 1;
     this.refs[i] = n;
     if (n > 0) return;
-    this.free.push(i);
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const wake of waiters) wake();
+    (this.owner[i]?.list ?? this.own).put(i);
   }
 
   /**

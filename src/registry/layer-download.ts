@@ -21,7 +21,7 @@ import { SlipwayError, isSlipwayError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/types.js';
 import type { HashWorkerPool } from '../archive/hash-worker.js';
-import type { SlotRing } from '../archive/slot-ring.js';
+import type { SlotPool, SlotRing, SlotSource } from '../archive/slot-ring.js';
 import { decompress, detectCompression } from '../layer/index.js';
 import type { BlobStore } from '../store/blobs.js';
 import { openPartial, releasePartial, resetPartial, type PartialFile } from '../store/partial.js';
@@ -37,6 +37,12 @@ export interface DownloadContext {
   client: RegistryClient;
   repo: string;
   ring: SlotRing;
+  /**
+   * Idle slot pools of the ring, one per concurrent download: a download
+   * fills only its own pool's slots, so downloads that hold slots while
+   * they wait (a tar scan keeps its last chunks) never starve each other.
+   */
+  slotPools: SlotPool[];
   /** Hashes slots on a worker thread (blob digests). */
   pool: HashWorkerPool;
   /** A second hashing thread, for the diff IDs of compressed layers (their inflated bytes are copied into slots). */
@@ -73,20 +79,27 @@ function contentError(err: unknown): boolean {
  * A resumed download whose bytes turn out wrong is started again once
  * from the first byte.
  */
-export async function downloadLayer(t: DownloadContext, job: LayerDownload): Promise<DownloadResult> {
-  const partial = await openPartial(t.blobs.root, job.desc.digest);
+export async function downloadLayer(t: DownloadContext, download: LayerDownload): Promise<DownloadResult> {
+  const slots = t.slotPools.pop();
+  if (slots === undefined) throw new SlipwayError('INTERNAL', 'more concurrent layer downloads than slot pools');
+  const job = { ...download, slots };
   try {
-    return await attempt(t, job, partial);
-  } catch (err) {
-    if (partial.resumed > 0 && contentError(err)) {
-      await releasePartial(partial, false);
-      return attempt(t, job, await openPartial(t.blobs.root, job.desc.digest));
+    const partial = await openPartial(t.blobs.root, job.desc.digest);
+    try {
+      return await attempt(t, job, partial);
+    } catch (err) {
+      if (partial.resumed > 0 && contentError(err)) {
+        await releasePartial(partial, false);
+        return await attempt(t, job, await openPartial(t.blobs.root, job.desc.digest));
+      }
+      throw err;
     }
-    throw err;
+  } finally {
+    t.slotPools.push(slots);
   }
 }
 
-async function attempt(t: DownloadContext, job: LayerDownload, opened: PartialFile): Promise<DownloadResult> {
+async function attempt(t: DownloadContext, job: LayerDownload & { slots: SlotSource }, opened: PartialFile): Promise<DownloadResult> {
   const { desc } = job;
   let partial = opened.resumed > desc.size ? await resetPartial(opened) : opened;
   const what = `layer ${desc.digest}`;
@@ -107,7 +120,7 @@ async function attempt(t: DownloadContext, job: LayerDownload, opened: PartialFi
     }
     const p = new Pipeline(t, job, partial);
     pipe = p;
-    const f = new RingFill(t.ring, (chunk) => p.slot(chunk));
+    const f = new RingFill(job.slots, (chunk) => p.slot(chunk));
     fill = f;
     if (partial.resumed > 0) await f.readFile(partial.fh, partial.resumed);
     if (res instanceof RawAnswer) await receiveRaw(res, f, desc.size, what);

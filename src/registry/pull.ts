@@ -42,6 +42,8 @@ export interface PullOptions extends ConnectOptions {
   platform?: Platform;
   /** Layers fetched at once (default 3, as Docker's max-concurrent-downloads). */
   concurrency?: number;
+  /** 1 MiB ring slots each concurrent layer download may fill (default 12, at least 4; tests make it small). */
+  slotsPerLayer?: number;
   onLayer?: (e: LayerEvent) => void;
   /** Called once the reference has resolved to a manifest, before any layer moves. */
   onResolved?: (digest: Digest) => void;
@@ -200,10 +202,23 @@ export async function pullImage(opts: PullOptions): Promise<PullResult> {
 
 /**
  * Ring slots (1 MiB each) per concurrent download: the one being filled,
- * zlib's input, partial-file writes, the hashing queues (the inflated bytes
- * of a compressed layer are copied into slots for the second hashing thread).
+ * zlib's input, partial-file writes, the hashing queue, the tar scan's
+ * queue. At least 4: a tar scan keeps its last 3 chunks while it waits.
  */
 const RING_SLOTS_PER_LAYER = 12;
+/** Slots per concurrent download for copies of a compressed layer's inflated bytes on their way to the second hashing thread (a pool of their own: inflating never waits for the network's slots). */
+const DIFF_SLOTS_PER_LAYER = 2;
+
+/** The shared state of a pull's layer downloads: the ring, one slot pool per concurrent download, the hashing threads. */
+async function downloadContext(opts: PullOptions, client: RegistryClient, repo: string, downloads: number): Promise<DownloadContext> {
+  const { HashWorkerPool } = await import('../archive/hash-worker.js');
+  const { SlotRing } = await import('../archive/slot-ring.js');
+  const perLayer = Math.max(4, opts.slotsPerLayer ?? RING_SLOTS_PER_LAYER);
+  const ring = new SlotRing(1 << 20, (perLayer + DIFF_SLOTS_PER_LAYER) * downloads);
+  const slotPools = Array.from({ length: downloads }, () => ring.pool(perLayer));
+  const diffSlots = ring.pool(DIFF_SLOTS_PER_LAYER * downloads);
+  return { blobs: opts.store.blobs, client, repo, ring, slotPools, live: new Set(), pool: new HashWorkerPool(ring), diffPool: new HashWorkerPool(ring, diffSlots) };
+}
 
 async function transferLayers(opts: PullOptions, client: RegistryClient, repo: string, jobs: LayerJob[]): Promise<number[]> {
   const { store } = opts;
@@ -230,10 +245,7 @@ async function transferLayers(opts: PullOptions, client: RegistryClient, repo: s
       announced++;
     }
   };
-  const { HashWorkerPool } = await import('../archive/hash-worker.js');
-  const { SlotRing } = await import('../archive/slot-ring.js');
-  const ring = new SlotRing(1 << 20, RING_SLOTS_PER_LAYER * Math.min(concurrency, missing.length));
-  const t: DownloadContext = { blobs: store.blobs, client, repo, ring, live: new Set(), pool: new HashWorkerPool(ring), diffPool: new HashWorkerPool(ring) };
+  const t = await downloadContext(opts, client, repo, Math.min(concurrency, missing.length));
   try {
     await mapLimit(missing, concurrency, async (i) => {
       sizes[i] = await withRetries(() => fetchLayer(t, opts, jobs[i] as LayerJob));

@@ -8,7 +8,7 @@
  * whoever feeds it.
  */
 import type { FileHandle } from 'node:fs/promises';
-import type { SlotRing } from '../archive/slot-ring.js';
+import type { SlotSource } from '../archive/slot-ring.js';
 
 /**
  * Called with each full slot (the last one may be short), in order. The
@@ -27,7 +27,8 @@ export class RingFill {
   private chain: Promise<void> = Promise.resolve();
   private failure: { err: unknown } | undefined;
 
-  constructor(private readonly ring: SlotRing, private readonly handler: SlotHandler) {}
+  /** Slots are taken from `ring` (a whole SlotRing or a pool of one). */
+  constructor(private readonly ring: SlotSource, private readonly handler: SlotHandler) {}
 
   /** Bytes gathered in the current slot, not handed on yet. */
   get pending(): number {

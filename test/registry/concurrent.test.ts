@@ -17,6 +17,9 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gunzipSync } from 'node:zlib';
 import { gzipBlocks, looksIncompressible } from '../../src/registry/gzip-blocks.js';
+import { pullImage } from '../../src/registry/pull.js';
+import { parseReference } from '../../src/oci/reference.js';
+import { ImageStore } from '../../src/store/image-store.js';
 import { cleanupAfterSuite, makeClient, suiteDir } from './servers.js';
 import { corruptBlobs, makeImage, startFakeRegistry } from './fake-registry.js';
 
@@ -55,6 +58,23 @@ describe('concurrent layer pulls (fake registry)', () => {
     await c.ok(['rmi', `${reg.host}/conc/app`]);
     assert.deepEqual(dirNames(c.root, 'blobs/sha256'), []);
     assert.deepEqual(dirNames(c.root, 'registry/layers'), []);
+  });
+
+  test('the smallest slot budget (4 per download) still moves five multi-MiB layers, three at a time, gzip and uncompressed', { timeout: 60_000 }, async () => {
+    // Each download fills only its own slots: a tar scan that keeps its last
+    // chunks, or zlib waiting for a slot to hash into, cannot starve the
+    // others. With one ring of 9 slots shared by the three downloads, this
+    // pull stalled for ever (and the CLI, with nothing left to wait on, exited 0).
+    const image = makeImage(suiteDir('slipway-slots-'), [20_000_000, 20_000_000, 20_000_000, 8_000_000, 8_000_000], { plain: [0, 1, 2] });
+    const reg = await startFakeRegistry(image);
+    const root = suiteDir('slipway-slots-store-');
+    const store = new ImageStore(root);
+    const result = await pullImage({ store, ref: parseReference(`${reg.host}/slots/app:latest`), concurrency: 3, slotsPerLayer: 4, credentials: null });
+    assert.equal(result.id, image.configDigest);
+    const config = JSON.parse((image.blobs.get(image.configDigest) as Buffer).toString()) as { rootfs: { diff_ids: string[] } };
+    const blobs = dirNames(root, 'blobs/sha256');
+    for (const d of config.rootfs.diff_ids) assert.ok(blobs.includes(d.slice(7)), `layer ${d} stored`);
+    assert.deepEqual(corruptBlobs(root, blobs), []);
   });
 
   test('an uncompressed layer with altered content fails the pull: no image, no blob of the altered bytes', async () => {

@@ -115,6 +115,33 @@ test('RingFill hands on full slots in order, the last one short, and reads a fil
   assert.equal(free.length, 3, 'every slot was given back');
 });
 
+test('SlotRing pools: a pool fills only from its own slots, and a released slot returns to its pool, not to the ring', async () => {
+  const ring = new SlotRing(4, 5);
+  const a = ring.pool(2);
+  const b = ring.pool(2);
+  assert.throws(() => ring.pool(2), /a pool of 2 slots: 1 free/);
+  const [a1, a2] = [a.tryAcquire(), a.tryAcquire()];
+  assert.equal(a.tryAcquire(), -1, 'pool a is used up');
+  const b1 = b.tryAcquire();
+  assert.ok(b1 >= 0 && b1 !== a1 && b1 !== a2, 'pool b still has its own slots');
+  const own = ring.tryAcquire();
+  assert.equal(ring.tryAcquire(), -1, 'the ring has one slot of its own');
+  // A hold taken through the ring (a hashing thread's) keeps a pool slot until it is dropped.
+  ring.hold(a1);
+  a.release(a1);
+  assert.equal(a.tryAcquire(), -1);
+  let woke = false;
+  const waiting = a.acquire().then((i) => { woke = true; return i; });
+  ring.release(b1);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(woke, false, "b's slot went back to b, not to a waiter of a");
+  ring.release(a1);
+  assert.equal(await waiting, a1);
+  assert.equal(b.tryAcquire(), b1);
+  ring.release(own);
+  assert.equal(ring.tryAcquire(), own);
+});
+
 test('partial downloads: named by digest, adopted by one process, released, cleaned by age', async () => {
   const root = mkdtempSync(join(tmpdir(), 'slipway-partial-'));
   const digest = `sha256:${'ab'.repeat(32)}` as Digest;
