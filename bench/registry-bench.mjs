@@ -88,21 +88,50 @@ function curlDownload(host, repo, digests, out, durable = false) {
   return ['sh', '-c', `for d in "$@"; do curl -sf -o "${out}/$d" "http://${host}/v2/${repo}/blobs/sha256:$d" || exit 1; done${sync}`, 'x', ...digests];
 }
 
+/** CPU ms (user + system) the registry process has used so far. */
+function registryCpuMs(pid) {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime, stime in clock ticks (100 Hz on Linux)
+}
+
 /**
  * Times `variants` ({ argv, prep }) `runs` times each, interleaved (one run
  * of every variant per round, so drift in the machine's load spreads over
- * all of them); `sync` before each run. Returns the median ms of each.
+ * all of them); `sync` before each run. Returns, for each, the medians of
+ * wall ms, the client's CPU ms (GNU time) and the registry's CPU ms.
  */
-function timeInterleaved(variants) {
-  const ms = variants.map(() => []);
+function timeInterleaved(variants, regPid) {
+  const m = variants.map(() => ({ ms: [], cpu: [], reg: [] }));
   for (let r = 0; r < runs; r++) {
     variants.forEach((v, i) => {
       v.prep?.();
       syncDisk();
-      ms[i].push(run(v.argv, { timeoutMs: 1_200_000 }).ms);
+      const r0 = registryCpuMs(regPid);
+      const res = run(v.argv, { timeoutMs: 1_200_000, rss: true });
+      m[i].reg.push(registryCpuMs(regPid) - r0);
+      m[i].ms.push(res.ms);
+      m[i].cpu.push(res.cpuMs ?? NaN);
     });
   }
-  return ms.map(median);
+  return m.map((x) => ({ ms: median(x.ms), cpu: median(x.cpu), reg: median(x.reg) }));
+}
+
+/** SHA-256 throughput of this machine's OpenSSL on 1 MiB blocks (bytes/s; SHA-NI where the CPU has it). */
+function sha256Rate() {
+  const out = run(['openssl', 'speed', '-evp', 'sha256', '-bytes', '1048576', '-seconds', '2']).stdout;
+  const m = /^sha256\s+([\d.]+)k/m.exec(out);
+  return m ? Number(m[1]) * 1000 : NaN;
+}
+
+/** CRC-32 throughput of Node's zlib (the check gunzip makes), bytes/s; NaN without zlib.crc32 (Node < 20.15). */
+async function crc32Rate() {
+  const zlib = await import('node:zlib');
+  if (typeof zlib.crc32 !== 'function') return NaN;
+  const buf = (await import('node:crypto')).randomBytes(64 << 20);
+  const t0 = process.hrtime.bigint();
+  let c = 0;
+  for (let i = 0; i < 8; i++) c = zlib.crc32(buf, c);
+  return (8 * buf.length) / (Number(process.hrtime.bigint() - t0) / 1e9);
 }
 
 /** One timed run (the push rows: a second push would find the blobs already in the repository). */
@@ -112,13 +141,42 @@ function time(argv, prep) {
   return run(argv, { timeoutMs: 1_200_000 }).ms;
 }
 
+/**
+ * The least CPU a verifying pull needs, from rates measured on this
+ * machine: SHA-256 of the blob (and, for gzip, of the tar: the diff ID),
+ * gunzip's CRC-32, what the registry spent serving curl the same blobs, and
+ * what curl itself spent receiving and writing them. Spread perfectly over
+ * every core, with no start-up, no JavaScript and no fsync, that CPU gives
+ * the floor wall time, set beside the wall time the 70%-of-curl target
+ * allows. Returns markdown.
+ */
+function pullFloor(D, { sha, crc, cores }) {
+  if (!D.curlGz || !D.curlRaw || Number.isNaN(sha)) return '';
+  const ms = (bytes, rate) => (bytes / rate) * 1000;
+  const lines = [
+    ['gzip layers', 2, D.curlGz, D.pullGz, ms(D.curlGz.bytes, sha) + ms(meta.bytes, sha), Number.isNaN(crc) ? 0 : ms(meta.bytes, crc)],
+    ['uncompressed layers', 1, D.curlRaw, D.pullRaw, ms(meta.bytes, sha), 0],
+  ].map(([what, hashes, curl, pull, hashMs, crcMs]) => {
+    const sum = hashMs + crcMs + curl.reg + curl.cpu;
+    return [what, `${hashes} × ${(hashMs / hashes).toFixed(0)}`, crcMs ? crcMs.toFixed(0) : '-', curl.reg.toFixed(0), curl.cpu.toFixed(0), sum.toFixed(0), (sum / cores).toFixed(0), (curl.ms / 0.7).toFixed(0), pull ? pull.ms.toFixed(0) : ''];
+  });
+  const head = ['pull of', 'SHA-256 ms', 'CRC-32 ms', 'registry CPU ms (serving curl)', "curl's own CPU ms (receive + write)", 'sum ms', `floor wall ms (sum / ${cores} cores)`, '70% of plain curl: max wall ms', 'slipway wall ms'];
+  return `Floor: the least CPU a verifying pull needs on this machine (OpenSSL SHA-256 on 1 MiB blocks ${(sha / 1e9).toFixed(2)} GB/s,
+Node zlib CRC-32 ${Number.isNaN(crc) ? 'n/a' : `${(crc / 1e9).toFixed(2)} GB/s`}, the registry's and curl's CPU from the curl rows above), spread perfectly
+over ${cores} cores with no start-up, no JavaScript, no inflate copy and no fsync:
+
+${markdownTable(head, lines)}
+`;
+}
+
 const meta = await generate();
 const reg = await startRegistry();
 const h = reg.host;
 const m = machine();
 const rows = [];
 const ratio = (bytes, ms, base) => (base ? (bytes / ms / (base.bytes / base.ms)).toFixed(2) : '');
-const add = (variant, bytes, ms, base, durableBase) => rows.push([variant, (bytes / 2 ** 20).toFixed(0), ms.toFixed(0), mbps(bytes, ms), ratio(bytes, ms, base), ratio(bytes, ms, durableBase)]);
+const cpuCell = (x) => (x === undefined || Number.isNaN(x) ? '' : x.toFixed(0));
+const add = (variant, bytes, ms, base, durableBase, cpu) => rows.push([variant, (bytes / 2 ** 20).toFixed(0), ms.toFixed(0), mbps(bytes, ms), ratio(bytes, ms, base), ratio(bytes, ms, durableBase), cpuCell(cpu?.cpu), cpuCell(cpu?.reg)]);
 
 const storeA = path.join(dir, 'store-a');
 rmrf(storeA);
@@ -183,9 +241,9 @@ const down = [
   { key: 'skopeoDown', bytes: meta.bytes, label: 'skopeo copy registry → dir (no decompression, no fsync)', argv: ['skopeo', 'copy', '-q', '--src-tls-verify=false', `docker://${h}/bench/skopeo:1`, `dir:${skopeoDir}`], prep: () => { rmrf(storeShm ?? storeB); rmrf(skopeoDir); } },
   ...(dockerUp ? [{ key: 'dockerPull', bytes: meta.bytes, label: 'docker pull (dockerd 20.10)', argv: [DOCKER, 'pull', '-q', dockerName], prep: () => { rmrf(skopeoDir); dockerRm(); } }] : []),
 ];
-const medians = timeInterleaved(down);
-const D = Object.fromEntries(down.map((v, i) => [v.key, { bytes: v.bytes, ms: medians[i], label: v.label }]));
-const row = (k, base, durable) => D[k] && add(D[k].label, D[k].bytes, D[k].ms, base && D[base], durable && D[durable]);
+const medians = timeInterleaved(down, reg.child.pid);
+const D = Object.fromEntries(down.map((v, i) => [v.key, { bytes: v.bytes, ...medians[i], label: v.label }]));
+const row = (k, base, durable) => D[k] && add(D[k].label, D[k].bytes, D[k].ms, base && D[base], durable && D[durable], D[k]);
 row('curlGz'); row('curlGzSync', 'curlGz'); row('curlRaw'); row('curlRawSync', 'curlRaw');
 row('pullGz', 'curlGz', 'curlGzSync'); row('pullRaw', 'curlRaw', 'curlRawSync');
 row('shmCurlGz'); row('shmCurlRaw'); row('shmPullGz', 'shmCurlGz'); row('shmPullRaw', 'shmCurlRaw');
@@ -201,7 +259,8 @@ reg.child.kill('SIGKILL');
 rmrf(storeB);
 rmrf(blobDir);
 
-const header = ['variant', 'MiB', 'median wall ms', 'MB/s (uncompressed bytes)', 'vs plain curl (same target)', 'vs curl + sync (durable)'];
+const header = ['variant', 'MiB', 'median wall ms', 'MB/s (uncompressed bytes)', 'vs plain curl (same target)', 'vs curl + sync (durable)', 'client CPU ms', 'registry CPU ms'];
+const floor = pullFloor(D, { sha: sha256Rate(), crc: await crc32Rate(), cores: m.cores });
 printTable(header, rows);
 writeResultsSection(`registry-${sizeMb}MB`, `## registry push / pull, ${sizeMb} MiB image (bench/registry-bench.mjs)
 
@@ -223,5 +282,7 @@ Push gzip stores 1 MiB blocks whose sampled byte entropy is near 8 bits (this im
 rest at level 6 (src/registry/gzip-blocks.ts), so on this image it runs at copy speed; on compressible layers it is zlib level 6.
 Pull reads each body straight into 1 MiB ring slots (a raw HTTP/1.1 GET on a socket with \`onread\`: src/registry/raw-get.ts);
 the blob digest is hashed on a worker thread, the diff ID of a gzip layer on a second one (an uncompressed layer is hashed once),
-3 layers at a time. Curl rows swing 1-3x between runs here (the tmpfs rows most).
-`);
+3 layers at a time. Curl rows swing 1-3x between runs here (the tmpfs rows most). CPU columns: user + system time of the
+client (GNU time) and of the registry process (/proc) during the run, medians.
+
+${floor}`);

@@ -1,7 +1,8 @@
 /**
  * Downloading one layer blob into the store, resumably. The response body
- * is copied into 1 MiB slots of a shared SlotRing; each slot is hashed on
- * the hashing worker (the blob's digest, no copy) and, for a compressed
+ * is copied into 1 MiB slots of a shared SlotRing (taken from this
+ * download's own pool of its slots); each slot is hashed on the hashing
+ * worker (the blob's digest, no copy) and, for a compressed
  * layer, also written to a partial file (ingest/<hex>...partial, see
  * store/partial) and inflated; the uncompressed bytes go through a
  * LayerSink (written, hashed into the diff ID, scanned as a tar, fsynced).
