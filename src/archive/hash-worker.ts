@@ -8,7 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import { SlipwayError } from '../errors.js';
 import type { IncrementalHasher } from '../store/blobs.js';
-import type { SlotRing, SlotSource } from './slot-ring.js';
+import type { SlotRing } from './slot-ring.js';
 
 // CommonJS source of the worker (eval'd, so the bundle needs no extra file).
 // In: [id, off, len] data, [id] end. Out: off (that data was hashed), [id, hex].
@@ -41,8 +41,7 @@ export class HashWorkerPool {
   private failure: Error | undefined;
   private readonly results = new Map<number, { resolve: (hex: string) => void; reject: (err: Error) => void }>();
 
-  /** Copies of chunks that are not ring memory go into slots taken from `copySlots` (default: the ring's own). */
-  constructor(private readonly ring: SlotRing, private readonly copySlots: SlotSource = ring) {}
+  constructor(private readonly ring: SlotRing) {}
 
   /** A new incremental SHA-256 whose work runs on the pool's thread. */
   hasher(): IncrementalHasher {
@@ -77,7 +76,7 @@ export class HashWorkerPool {
     this.pending--;
     if (typeof m === 'number') {
       this.inflight.shift();
-      this.ring.release(Math.floor(m / this.ring.slotSize));
+      this.ring.release(this.ring.slotAt(m));
     } else {
       const r = this.results.get(m[0]);
       this.results.delete(m[0]);
@@ -127,7 +126,7 @@ export class HashWorkerPool {
     const have = this.partials.get(id);
     if (have) return have;
     this.start();
-    const slot = await this.copySlots.acquire();
+    const slot = await this.ring.acquire();
     if (this.failure) {
       this.ring.release(slot);
       throw this.failure;
@@ -142,7 +141,7 @@ export class HashWorkerPool {
     this.partials.delete(id);
     if (!p) return;
     this.inflight.push(p.slot);
-    this.post([p.id, p.slot * this.ring.slotSize, p.used]);
+    this.post([p.id, this.ring.slot(p.slot).byteOffset, p.used]);
   }
 
   private finish(id: number): Promise<string> {

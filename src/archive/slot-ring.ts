@@ -96,9 +96,23 @@ export class SlotPool implements SlotSource {
   }
 }
 
+/** Options of SlotRing. */
+export interface SlotRingOptions {
+  /** Spare bytes before slot 0, for `place` to choose from (default 0). */
+  headroom?: number;
+  /**
+   * Chooses where slot 0 starts (0 to `headroom`), looking at the memory
+   * itself: e.g. the offset at which direct I/O accepts it (its address
+   * is not visible to JavaScript; see store/direct-io).
+   */
+  place?: (mem: Buffer) => number;
+}
+
 /** Slot memory shared between this thread and the hashing worker. */
 export class SlotRing implements SlotSource {
   readonly sab: SharedArrayBuffer;
+  /** Where slot 0 starts in `sab`. */
+  readonly base: number;
   private readonly mem: Buffer;
   private readonly refs: Uint32Array;
   private readonly own = new FreeList();
@@ -106,9 +120,11 @@ export class SlotRing implements SlotSource {
   private readonly owner: (SlotPool | undefined)[];
 
   /** `count` slots of `slotSize` bytes each. */
-  constructor(readonly slotSize: number, readonly count: number) {
-    this.sab = new SharedArrayBuffer(slotSize * count);
+  constructor(readonly slotSize: number, readonly count: number, options: SlotRingOptions = {}) {
+    const headroom = options.headroom ?? 0;
+    this.sab = new SharedArrayBuffer(headroom + slotSize * count);
     this.mem = Buffer.from(this.sab);
+    this.base = Math.min(headroom, Math.max(0, options.place?.(this.mem) ?? 0));
     this.refs = new Uint32Array(count);
     this.owner = new Array<SlotPool | undefined>(count).fill(undefined);
     for (let i = count - 1; i >= 0; i--) this.own.free.push(i);
@@ -146,14 +162,21 @@ export class SlotRing implements SlotSource {
 
   /** The whole memory of slot `i`. */
   slot(i: number): Buffer {
-    return this.mem.subarray(i * this.slotSize, (i + 1) * this.slotSize);
+    const at = this.base + i * this.slotSize;
+    return this.mem.subarray(at, at + this.slotSize);
   }
 
   /** The slot `buf` lies in, or -1 when it is not (wholly) ring memory. */
   slotOf(buf: Buffer): number {
-    if (buf.buffer !== this.sab || buf.length === 0) return -1;
-    const i = Math.floor(buf.byteOffset / this.slotSize);
-    return Math.floor((buf.byteOffset + buf.length - 1) / this.slotSize) === i ? i : -1;
+    if (buf.buffer !== this.sab || buf.length === 0 || buf.byteOffset < this.base) return -1;
+    return this.slotAt(buf.byteOffset, buf.length);
+  }
+
+  /** The slot holding bytes [offset, offset + length) of `sab`, or -1 when they are not all in one slot. */
+  slotAt(offset: number, length = 1): number {
+    const i = Math.floor((offset - this.base) / this.slotSize);
+    const ok = offset >= this.base && i < this.count && Math.floor((offset - this.base + length - 1) / this.slotSize) === i;
+    return ok ? i : -1;
   }
 
   /** Takes one more hold on a slot. */

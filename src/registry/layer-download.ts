@@ -4,11 +4,14 @@
  * download's own pool of its slots); each slot is hashed on the hashing
  * worker (the blob's digest, no copy) and, for a compressed
  * layer, also written to a partial file (ingest/<hex>...partial, see
- * store/partial) and inflated; the uncompressed bytes go through a
- * LayerSink (written, hashed into the diff ID, scanned as a tar, fsynced).
+ * store/partial) and inflated; the uncompressed bytes, gathered into
+ * slots of their own, go through a LayerSink (written, hashed into the
+ * diff ID on the second hashing worker, scanned as a tar, fsynced).
  * An uncompressed layer is hashed once, and its partial file is the
- * layer's own ingest file. Only when the blob's size and digest and the
- * diff ID all check is the layer renamed into the store.
+ * layer's own ingest file. The layer file's whole, aligned slots are
+ * written with direct I/O where the filesystem takes it (store/direct-io).
+ * Only when the blob's size and digest and the diff ID all check is the
+ * layer renamed into the store.
  *
  * An interrupted download leaves its partial file; the next download of
  * the same digest reads those bytes back (hashing them again), asks the
@@ -22,9 +25,10 @@ import { SlipwayError, isSlipwayError } from '../errors.js';
 import type { Digest } from '../oci/digest.js';
 import type { Descriptor } from '../oci/types.js';
 import type { HashWorkerPool } from '../archive/hash-worker.js';
-import type { SlotPool, SlotRing, SlotSource } from '../archive/slot-ring.js';
+import type { SlotPool, SlotRing } from '../archive/slot-ring.js';
 import { decompress, detectCompression } from '../layer/index.js';
 import type { BlobStore } from '../store/blobs.js';
+import { openDirect } from '../store/direct-io.js';
 import { openPartial, releasePartial, resetPartial, type PartialFile } from '../store/partial.js';
 import { uniqueSuffix } from '../store/unique.js';
 import type { RegistryClient } from './client.js';
@@ -43,13 +47,29 @@ export interface DownloadContext {
    * fills only its own pool's slots, so downloads that hold slots while
    * they wait (a tar scan keeps its last chunks) never starve each other.
    */
-  slotPools: SlotPool[];
+  slotPools: DownloadSlots[];
   /** Hashes slots on a worker thread (blob digests). */
   pool: HashWorkerPool;
-  /** A second hashing thread, for the diff IDs of compressed layers (their inflated bytes are copied into slots). */
+  /** A second hashing thread, for the diff IDs of compressed layers. */
   diffPool: HashWorkerPool;
+  /**
+   * Set when the store's filesystem takes direct I/O (store/direct-io):
+   * whether a chunk's memory is aligned for it (ring slots are).
+   */
+  directAligned?: (chunk: Buffer) => boolean;
   /** Response bodies in flight (destroyed when another layer fails). */
   live: Set<{ destroy(err?: Error): void }>;
+}
+
+/**
+ * The ring slots one download fills: the blob's bytes as they arrive, and
+ * (for a compressed blob) the inflated bytes, gathered into slots of their
+ * own so that they too are hashed without a copy and written with direct
+ * I/O. Two pools: inflating never waits for slots the network holds.
+ */
+export interface DownloadSlots {
+  network: SlotPool;
+  inflated: SlotPool;
 }
 
 /** One layer to fetch. */
@@ -100,7 +120,9 @@ export async function downloadLayer(t: DownloadContext, download: LayerDownload)
   }
 }
 
-async function attempt(t: DownloadContext, job: LayerDownload & { slots: SlotSource }, opened: PartialFile): Promise<DownloadResult> {
+type Job = LayerDownload & { slots: DownloadSlots };
+
+async function attempt(t: DownloadContext, job: Job, opened: PartialFile): Promise<DownloadResult> {
   const { desc } = job;
   let partial = opened.resumed > desc.size ? await resetPartial(opened) : opened;
   const what = `layer ${desc.digest}`;
@@ -121,7 +143,7 @@ async function attempt(t: DownloadContext, job: LayerDownload & { slots: SlotSou
     }
     const p = new Pipeline(t, job, partial);
     pipe = p;
-    const f = new RingFill(job.slots, (chunk) => p.slot(chunk));
+    const f = new RingFill(job.slots.network, (chunk) => p.slot(chunk));
     fill = f;
     if (partial.resumed > 0) await f.readFile(partial.fh, partial.resumed);
     if (res instanceof RawAnswer) await receiveRaw(res, f, desc.size, what);
@@ -184,10 +206,12 @@ class Pipeline {
   private inflate: Transform | PassThrough | undefined;
   private drained: Promise<void> | undefined;
   private received = 0;
+  /** The O_DIRECT handle on the layer's file (the partial file of an uncompressed blob, else the ingest file); aligned slots are written through it. */
+  private directFh: FileHandle | undefined;
   /** Why the decompression side stopped early. */
   private failure: unknown;
 
-  constructor(private readonly t: DownloadContext, private readonly job: LayerDownload, private readonly partial: PartialFile) {
+  constructor(private readonly t: DownloadContext, private readonly job: Job, private readonly partial: PartialFile) {
     this.blobHash = t.pool.hasher();
   }
 
@@ -215,15 +239,17 @@ class Pipeline {
     const kind = detectCompression(first.subarray(0, 6));
     if (kind === 'none') {
       this.mode = 'none';
-      // The blob is the layer: hashed once (its digest must also be the diff ID).
-      this.sink = new LayerSink({ fh: this.partial.fh, hasher: this.blobHash, label: this.what, skip: this.partial.resumed, retain });
+      // The blob is the layer: hashed once (its digest must also be the diff ID), written with direct I/O where it can be.
+      const direct = await this.openDirect(this.partial.path);
+      this.sink = new LayerSink({ fh: this.partial.fh, hasher: this.blobHash, label: this.what, skip: this.partial.resumed, retain, ...(direct ? { direct } : {}) });
       return;
     }
     this.mode = 'compressed';
     this.tee = new FileWriter(this.partial.fh, { skip: this.partial.resumed, retain });
     const path = join(this.t.blobs.root, 'ingest', uniqueSuffix());
     this.sinkFile = { fh: await open(path, 'wx', 0o644), path };
-    this.sink = new LayerSink({ fh: this.sinkFile.fh, hasher: this.t.diffPool.hasher(), label: this.what });
+    const direct = await this.openDirect(path);
+    this.sink = new LayerSink({ fh: this.sinkFile.fh, hasher: this.t.diffPool.hasher(), label: this.what, retain, ...(direct ? { direct } : {}) });
     if (kind === 'gzip') {
       // Node passes stream options through to the Transform (its types omit them): a few slots queue at zlib's input.
       const streamOpts = { writableHighWaterMark: 4 << 20, readableHighWaterMark: 2 << 20 };
@@ -241,10 +267,14 @@ class Pipeline {
     });
   }
 
+  /** The inflated bytes, gathered into this download's own slots, into the LayerSink. */
   private async consume(out: Readable): Promise<void> {
+    const fill = new RingFill(this.job.slots.inflated, (slot) => (this.sink as LayerSink).write(slot));
     try {
-      for await (const c of out as AsyncIterable<Buffer>) await this.sink?.write(c);
+      for await (const c of out as AsyncIterable<Buffer>) await fill.add(c);
+      await fill.finish();
     } catch (err) {
+      await fill.close();
       if (err instanceof SlipwayError) throw err;
       throw new SlipwayError('INVALID_ARCHIVE', `${this.what}: decompression failed: ${(err as Error).message}`, { cause: err });
     }
@@ -281,9 +311,19 @@ class Pipeline {
     return result.diskSize;
   }
 
+  /** A direct-I/O handle on the layer's file (`path`), for FileWriter, when the store's filesystem takes it. */
+  private async openDirect(path: string): Promise<{ fh: FileHandle; aligned: (chunk: Buffer) => boolean } | undefined> {
+    const aligned = this.t.directAligned;
+    if (aligned === undefined) return undefined;
+    this.directFh = await openDirect(path);
+    return this.directFh ? { fh: this.directFh, aligned } : undefined;
+  }
+
   private async commit(result: SinkResult): Promise<void> {
     const blobs = this.t.blobs;
     const file = this.sinkFile ?? { fh: this.partial.fh, path: this.partial.path };
+    await this.directFh?.close();
+    this.directFh = undefined;
     await file.fh.close();
     await blobs.protect(result.digest);
     await blobs.commit({ digest: result.digest, size: result.size, tmpPath: file.path });
@@ -297,6 +337,8 @@ class Pipeline {
     await this.drained?.catch(() => undefined);
     await this.sink?.abort();
     await this.tee?.flush().catch(() => undefined);
+    await this.directFh?.close().catch(() => undefined);
+    this.directFh = undefined;
     if (this.sinkFile) {
       await this.sinkFile.fh.close().catch(() => undefined);
       await unlink(this.sinkFile.path).catch(() => undefined);

@@ -6,10 +6,11 @@
  * blob only when the caller has checked the digests and commits it.
  */
 import type { FileHandle } from 'node:fs/promises';
-import { SlipwayError } from '../errors.js';
+import { SlipwayError, isErrno } from '../errors.js';
 import { ChunkChannel } from '../archive/chunk-channel.js';
 import { scanTar } from '../layer/index.js';
 import type { IncrementalHasher } from '../store/blobs.js';
+import { DIRECT_IO_BLOCK } from '../store/direct-io.js';
 
 /** Bytes of writes kept in flight while the caller goes on. */
 const WRITE_BEHIND = 8 << 20;
@@ -24,6 +25,14 @@ export interface FileWriterOptions {
   retain?: (chunk: Buffer) => () => void;
   /** Start writeback every EARLY_SYNC bytes (for files that will be fsynced). */
   earlySync?: boolean;
+  /**
+   * A second handle on the same file, opened with O_DIRECT (store/direct-io):
+   * pieces whose file offset and length are multiples of DIRECT_IO_BLOCK and
+   * whose memory `aligned` accepts go through it, the rest through the
+   * ordinary handle. A direct write the kernel refuses is written the
+   * ordinary way, and direct writes stop. The caller closes the handle.
+   */
+  direct?: { fh: FileHandle; aligned: (chunk: Buffer) => boolean };
 }
 
 /**
@@ -41,6 +50,7 @@ export class FileWriter {
   private last: Promise<unknown> = Promise.resolve();
   private unsynced = 0;
   private syncing: Promise<void> | undefined;
+  private directOff = false;
 
   constructor(private readonly fh: FileHandle, private readonly options: FileWriterOptions = {}) {}
 
@@ -53,14 +63,15 @@ export class FileWriter {
     if (skip === chunk.length) return;
     const part = skip > 0 ? chunk.subarray(skip) : chunk;
     const release = this.options.retain?.(part);
-    const p = this.last.then(() => this.fh.write(part, 0, part.length, at)).then(release, (err: unknown) => {
+    const direct = this.directFits(part, at);
+    const p = this.last.then(() => this.put(part, at, direct)).then(release, (err: unknown) => {
       release?.();
       this.failure ??= err;
     });
     this.last = p;
     this.inflight.push({ p, n: part.length });
     this.bytes += part.length;
-    this.unsynced += part.length;
+    if (!direct) this.unsynced += part.length; // direct bytes are on the device already
     if (this.options.earlySync && this.unsynced >= EARLY_SYNC && this.syncing === undefined) {
       this.unsynced = 0;
       const s = p.then(() => this.fh.datasync()).catch(() => undefined).finally(() => { this.syncing = undefined; });
@@ -70,6 +81,29 @@ export class FileWriter {
       const first = this.inflight.shift() as { p: Promise<unknown>; n: number };
       await first.p;
       this.bytes -= first.n;
+    }
+  }
+
+  private directFits(part: Buffer, at: number): boolean {
+    const d = this.options.direct;
+    return d !== undefined && !this.directOff && part.length % DIRECT_IO_BLOCK === 0 && at % DIRECT_IO_BLOCK === 0 && d.aligned(part);
+  }
+
+  /** Writes all of `part` at `at`: directly when asked and possible, else (and for what a short write left) the ordinary way. */
+  private async put(part: Buffer, at: number, direct: boolean): Promise<void> {
+    let done = 0;
+    if (direct && this.options.direct && !this.directOff) {
+      try {
+        done = (await this.options.direct.fh.write(part, 0, part.length, at)).bytesWritten;
+      } catch (err) {
+        if (!isErrno(err, 'EINVAL')) throw err;
+        this.directOff = true;
+      }
+    }
+    while (done < part.length) {
+      const { bytesWritten } = await this.fh.write(part, done, part.length - done, at + done);
+      if (bytesWritten === 0) throw new SlipwayError('IO', `a write of ${part.length - done} bytes wrote nothing`);
+      done += bytesWritten;
     }
   }
 
@@ -102,6 +136,8 @@ export interface LayerSinkOptions {
   skip?: number;
   /** Holds ring memory until the write and the scan are done with it. */
   retain?: (chunk: Buffer) => () => void;
+  /** Aligned pieces written with direct I/O (see FileWriterOptions.direct). */
+  direct?: FileWriterOptions['direct'];
 }
 
 /** Writes, hashes and scans a layer's uncompressed bytes (see the file comment). */
@@ -112,7 +148,8 @@ export class LayerSink {
   private scanFailure: unknown;
 
   constructor(private readonly options: LayerSinkOptions) {
-    this.writer = new FileWriter(options.fh, { skip: options.skip ?? 0, earlySync: true, ...(options.retain ? { retain: options.retain } : {}) });
+    const { retain, direct } = options;
+    this.writer = new FileWriter(options.fh, { skip: options.skip ?? 0, earlySync: true, ...(retain ? { retain } : {}), ...(direct ? { direct } : {}) });
     this.scan = scanTar(this.channel, { label: options.label });
     this.scan.catch((err: unknown) => {
       this.scanFailure = err;

@@ -10,6 +10,8 @@
  * pull run again finishes without fetching again what had arrived.
  * Nothing becomes visible until every byte has been checked.
  */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { SlipwayError } from '../errors.js';
 import { digestOf, isDigest, type Digest } from '../oci/digest.js';
 import { MediaType, isIndexType, isLayerType, isManifestType } from '../oci/media-types.js';
@@ -201,23 +203,37 @@ export async function pullImage(opts: PullOptions): Promise<PullResult> {
 }
 
 /**
- * Ring slots (1 MiB each) per concurrent download: the one being filled,
- * zlib's input, partial-file writes, the hashing queue, the tar scan's
- * queue. At least 4: a tar scan keeps its last 3 chunks while it waits.
+ * Ring slots (1 MiB each) per concurrent download for the blob's bytes:
+ * the one being filled, zlib's input, the file writes, the hashing queue,
+ * the tar scan's queue (an uncompressed layer). At least 4: a tar scan
+ * keeps its last 3 chunks while it waits for the next.
  */
 const RING_SLOTS_PER_LAYER = 12;
-/** Slots per concurrent download for copies of a compressed layer's inflated bytes on their way to the second hashing thread (a pool of their own: inflating never waits for the network's slots). */
-const DIFF_SLOTS_PER_LAYER = 2;
+/** Slots per concurrent download for a compressed layer's inflated bytes (at least 4, as above). */
+const INFLATED_SLOTS_PER_LAYER = 8;
 
 /** The shared state of a pull's layer downloads: the ring, one slot pool per concurrent download, the hashing threads. */
 async function downloadContext(opts: PullOptions, client: RegistryClient, repo: string, downloads: number): Promise<DownloadContext> {
   const { HashWorkerPool } = await import('../archive/hash-worker.js');
   const { SlotRing } = await import('../archive/slot-ring.js');
+  const { DIRECT_IO_BLOCK, probeDirectIo } = await import('../store/direct-io.js');
   const perLayer = Math.max(4, opts.slotsPerLayer ?? RING_SLOTS_PER_LAYER);
-  const ring = new SlotRing(1 << 20, (perLayer + DIFF_SLOTS_PER_LAYER) * downloads);
-  const slotPools = Array.from({ length: downloads }, () => ring.pool(perLayer));
-  const diffSlots = ring.pool(DIFF_SLOTS_PER_LAYER * downloads);
-  return { blobs: opts.store.blobs, client, repo, ring, slotPools, live: new Set(), pool: new HashWorkerPool(ring), diffPool: new HashWorkerPool(ring, diffSlots) };
+  // Slots aligned for direct I/O when the store's filesystem takes it (the probe writes a scratch file in ingest/).
+  const ingest = join(opts.store.blobs.root, 'ingest');
+  await mkdir(ingest, { recursive: true });
+  let direct = false;
+  const place = (mem: Buffer): number => {
+    const at = probeDirectIo(ingest, mem);
+    direct = at !== undefined;
+    return at ?? 0;
+  };
+  const ring = new SlotRing(1 << 20, (perLayer + INFLATED_SLOTS_PER_LAYER) * downloads, { headroom: DIRECT_IO_BLOCK, place });
+  const aligned = (chunk: Buffer): boolean => ring.slotOf(chunk) >= 0 && (chunk.byteOffset - ring.base) % DIRECT_IO_BLOCK === 0;
+  const slotPools = Array.from({ length: downloads }, () => ({ network: ring.pool(perLayer), inflated: ring.pool(INFLATED_SLOTS_PER_LAYER) }));
+  return {
+    blobs: opts.store.blobs, client, repo, ring, slotPools, live: new Set(), pool: new HashWorkerPool(ring), diffPool: new HashWorkerPool(ring),
+    ...(direct ? { directAligned: aligned } : {}),
+  };
 }
 
 async function transferLayers(opts: PullOptions, client: RegistryClient, repo: string, jobs: LayerJob[]): Promise<number[]> {

@@ -67,14 +67,25 @@ describe('concurrent layer pulls (fake registry)', () => {
     // pull stalled for ever (and the CLI, with nothing left to wait on, exited 0).
     const image = makeImage(suiteDir('slipway-slots-'), [20_000_000, 20_000_000, 20_000_000, 8_000_000, 8_000_000], { plain: [0, 1, 2] });
     const reg = await startFakeRegistry(image);
-    const root = suiteDir('slipway-slots-store-');
-    const store = new ImageStore(root);
-    const result = await pullImage({ store, ref: parseReference(`${reg.host}/slots/app:latest`), concurrency: 3, slotsPerLayer: 4, credentials: null });
-    assert.equal(result.id, image.configDigest);
     const config = JSON.parse((image.blobs.get(image.configDigest) as Buffer).toString()) as { rootfs: { diff_ids: string[] } };
-    const blobs = dirNames(root, 'blobs/sha256');
-    for (const d of config.rootfs.diff_ids) assert.ok(blobs.includes(d.slice(7)), `layer ${d} stored`);
-    assert.deepEqual(corruptBlobs(root, blobs), []);
+    // With direct I/O (the default where the filesystem takes it) and with ordinary writes.
+    for (const directIo of [undefined, '0']) {
+      const saved = process.env.SLIPWAY_DIRECT_IO;
+      if (directIo === undefined) delete process.env.SLIPWAY_DIRECT_IO;
+      else process.env.SLIPWAY_DIRECT_IO = directIo;
+      try {
+        const root = suiteDir('slipway-slots-store-');
+        const result = await pullImage({ store: new ImageStore(root), ref: parseReference(`${reg.host}/slots/app:latest`), concurrency: 3, slotsPerLayer: 4, credentials: null });
+        assert.equal(result.id, image.configDigest);
+        const blobs = dirNames(root, 'blobs/sha256');
+        for (const d of config.rootfs.diff_ids) assert.ok(blobs.includes(d.slice(7)), `layer ${d} stored`);
+        assert.deepEqual(corruptBlobs(root, blobs), []);
+        assert.deepEqual(dirNames(root, 'ingest'), []);
+      } finally {
+        if (saved === undefined) delete process.env.SLIPWAY_DIRECT_IO;
+        else process.env.SLIPWAY_DIRECT_IO = saved;
+      }
+    }
   });
 
   test('an uncompressed layer with altered content fails the pull: no image, no blob of the altered bytes', async () => {
