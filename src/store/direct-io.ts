@@ -34,7 +34,8 @@ export function directIoAllowed(env: NodeJS.ProcessEnv = process.env): boolean {
  */
 export function probeDirectIo(dir: string, mem: Buffer): number | undefined {
   if (!directIoAllowed() || mem.length < 2 * DIRECT_IO_BLOCK) return undefined;
-  const file = join(dir, `.direct-io-probe.${uniqueSuffix()}`);
+  // Named like other ingest files (`<pid>-...`), so gc removes one a crashed process left.
+  const file = join(dir, `${uniqueSuffix()}.direct-io-probe`);
   let fd: number;
   try {
     fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DIRECT, 0o600);
@@ -53,7 +54,11 @@ export function probeDirectIo(dir: string, mem: Buffer): number | undefined {
     return undefined;
   } finally {
     closeSync(fd);
-    unlinkSync(file);
+    try {
+      unlinkSync(file);
+    } catch {
+      // already gone
+    }
   }
 }
 
