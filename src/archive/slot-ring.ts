@@ -25,23 +25,36 @@ export interface SlotSource {
   release(i: number): void;
 }
 
-/** A list of free slot indexes with the callers waiting for one. */
-class FreeList {
+/**
+ * Slots of a ring reserved for one user (one layer download, say): only
+ * that user takes them, so users that hold slots while they wait for more
+ * (a tar scan keeping its last chunks) can never starve each other. The
+ * ring's slots outside any pool are a pool too (the ring's own).
+ */
+export class SlotPool implements SlotSource {
+  /** @internal Free slot indexes; the most recently freed is taken first (its memory is the likeliest to be in cache). */
   readonly free: number[] = [];
   private waiters: (() => void)[] = [];
 
-  async acquire(refs: Uint32Array): Promise<number> {
+  /** @internal Made by SlotRing. */
+  constructor(private readonly ring: SlotRing, private readonly refs: Uint32Array) {}
+
+  get slotSize(): number {
+    return this.ring.slotSize;
+  }
+
+  async acquire(): Promise<number> {
     for (;;) {
-      const i = this.tryAcquire(refs);
+      const i = this.tryAcquire();
       if (i >= 0) return i;
       await this.whenFree();
     }
   }
 
-  tryAcquire(refs: Uint32Array): number {
+  tryAcquire(): number {
     const i = this.free.pop();
     if (i === undefined) return -1;
-    refs[i] = 1;
+    this.refs[i] = 1;
     return i;
   }
 
@@ -50,49 +63,20 @@ class FreeList {
     await new Promise<void>((resolve) => this.waiters.push(resolve));
   }
 
-  /** Slot `i` is free again (the most recently freed slot is taken first: its memory is the likeliest to be in cache). */
-  put(i: number): void {
-    this.free.push(i);
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const wake of waiters) wake();
-  }
-}
-
-/**
- * Slots of a ring reserved for one user (one layer download, say): only
- * that user takes them, so users that hold slots while they wait for more
- * (a tar scan keeping its last chunks) can never starve each other.
- */
-export class SlotPool implements SlotSource {
-  /** @internal */
-  readonly list = new FreeList();
-
-  /** @internal Made by SlotRing.pool. */
-  constructor(private readonly ring: SlotRing, private readonly refs: Uint32Array) {}
-
-  get slotSize(): number {
-    return this.ring.slotSize;
-  }
-
-  acquire(): Promise<number> {
-    return this.list.acquire(this.refs);
-  }
-
-  tryAcquire(): number {
-    return this.list.tryAcquire(this.refs);
-  }
-
-  whenFree(): Promise<void> {
-    return this.list.whenFree();
-  }
-
   slot(i: number): Buffer {
     return this.ring.slot(i);
   }
 
   release(i: number): void {
     this.ring.release(i);
+  }
+
+  /** @internal Slot `i` is free again. */
+  put(i: number): void {
+    this.free.push(i);
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
   }
 }
 
@@ -115,8 +99,8 @@ export class SlotRing implements SlotSource {
   readonly base: number;
   private readonly mem: Buffer;
   private readonly refs: Uint32Array;
-  private readonly own = new FreeList();
-  /** The pool each slot belongs to (undefined: the ring's own free list). */
+  private readonly own: SlotPool;
+  /** The pool each slot belongs to (undefined: the ring's own). */
   private readonly owner: (SlotPool | undefined)[];
 
   /** `count` slots of `slotSize` bytes each. */
@@ -126,6 +110,7 @@ export class SlotRing implements SlotSource {
     this.mem = Buffer.from(this.sab);
     this.base = Math.min(headroom, Math.max(0, options.place?.(this.mem) ?? 0));
     this.refs = new Uint32Array(count);
+    this.own = new SlotPool(this, this.refs);
     this.owner = new Array<SlotPool | undefined>(count).fill(undefined);
     for (let i = count - 1; i >= 0; i--) this.own.free.push(i);
   }
@@ -140,19 +125,19 @@ export class SlotRing implements SlotSource {
     const p = new SlotPool(this, this.refs);
     for (const i of this.own.free.splice(this.own.free.length - count, count)) {
       this.owner[i] = p;
-      p.list.free.push(i);
+      p.free.push(i);
     }
     return p;
   }
 
   /** A free slot's index (not from a pool), held once by the caller (waits until one is released). */
   acquire(): Promise<number> {
-    return this.own.acquire(this.refs);
+    return this.own.acquire();
   }
 
   /** A free slot's index (not from a pool), held once by the caller, or -1 when every slot is in use. */
   tryAcquire(): number {
-    return this.own.tryAcquire(this.refs);
+    return this.own.tryAcquire();
   }
 
   /** Resolves once a slot (not from a pool) is free (it may be taken by someone else first). */
@@ -189,7 +174,7 @@ export class SlotRing implements SlotSource {
     const n = (this.refs[i] as number) - 1;
     this.refs[i] = n;
     if (n > 0) return;
-    (this.owner[i]?.list ?? this.own).put(i);
+    (this.owner[i] ?? this.own).put(i);
   }
 
   /**

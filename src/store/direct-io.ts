@@ -14,6 +14,7 @@
 import { closeSync, constants, openSync, unlinkSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isErrno } from '../errors.js';
 import { uniqueSuffix } from './unique.js';
 
 /** File offsets and lengths of direct writes are multiples of this (the largest logical block size in use). */
@@ -47,8 +48,8 @@ export function probeDirectIo(dir: string, mem: Buffer): number | undefined {
       try {
         writeSync(fd, mem, off, DIRECT_IO_BLOCK, 0);
         return off;
-      } catch {
-        // misaligned: try the next offset
+      } catch (err) {
+        if (!isErrno(err, 'EINVAL')) return undefined; // not an alignment refusal (ENOSPC, EIO): no direct I/O
       }
     }
     return undefined;
